@@ -1,0 +1,78 @@
+# gxhpc.cluster: two commands on a fresh Debian 12 machine (root, PyPI and Debian mirrors):
+#   make demo   a single-node Slurm cluster in a container, configured by playbooks/site.yml
+#   make test   every check and test: lint, unit, sanity, every Molecule scenario
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(CURDIR)/.cache/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/gxhpc/cluster
+# Every Molecule scenario, in the order `make test` runs them.
+SCENARIOS ?= default
+DISTROS := 12 13
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_FORCE_COLOR ?= false
+export PY_COLORS ?= 0
+
+.PHONY: help venv collection docker images lint unit sanity molecule test demo demo-destroy clean
+
+help:
+	@echo "make demo    bring up a single-node Slurm cluster in a container and run playbooks/site.yml"
+	@echo "make test    lint, unit tests, ansible-test sanity and every Molecule scenario ($(SCENARIOS))"
+	@echo "make molecule SCENARIOS='default'   only some scenarios"
+
+venv: $(VENV)/.installed collection
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# Playbooks, Molecule and ansible-lint find this checkout as gxhpc.cluster through this link.
+collection:
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+docker:
+	tools/ensure-docker
+
+images: docker
+	@for v in $(DISTROS); do tools/build-image $$v; done
+
+lint: venv
+	$(BIN)/yamllint -s .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+sanity: venv
+	tools/sanity
+
+molecule: venv images
+	@for s in $(SCENARIOS); do \
+	  echo "=== molecule test -s $$s"; \
+	  $(BIN)/molecule test -s $$s || exit 1; \
+	done
+
+test: lint unit sanity molecule
+	@echo "make test: all checks passed"
+
+demo: venv images
+	$(BIN)/ansible-playbook -i demo/inventory.yml demo/up.yml
+	$(BIN)/ansible-playbook -i demo/inventory.yml playbooks/site.yml
+	$(BIN)/ansible-playbook -i demo/inventory.yml demo/show.yml
+
+demo-destroy: venv
+	$(BIN)/ansible-playbook -i demo/inventory.yml demo/down.yml
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
