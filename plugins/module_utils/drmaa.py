@@ -19,9 +19,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ctypes
+import errno
+import faulthandler
+import json
 import os
 import re
+import select
+import signal
 import struct
+import time
 
 # Buffer sizes from drmaa.h (DRMAA 1.0 C binding).
 DRM_SYSTEM_BUFFER = 1024
@@ -116,6 +122,88 @@ def query_library(path):
         "drmaa_implementation": impl.value.decode("utf-8", "replace").strip(),
         "drmaa_version": "%d.%d" % (major.value, minor.value),
     }
+
+
+def query_library_isolated(path, timeout=60):
+    """Run ``query_library`` in a forked child and return its result.
+
+    libslurm calls ``exit()`` when it finds no slurm.conf and may block while slurmctld does not
+    answer; in a child, neither takes the caller down: the exit status, what the library printed
+    on stderr, or the timeout becomes a DrmaaError.
+    """
+    result_r, result_w = os.pipe()
+    stderr_r, stderr_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: answer through the pipe, never return into the caller's code
+        status = 0
+        try:
+            os.close(result_r)
+            os.close(stderr_r)
+            os.dup2(stderr_w, 2)
+            # A crash is reported by the parent; Python's own dump would only add noise.
+            if faulthandler.is_enabled():
+                faulthandler.disable()
+            try:
+                answer = {"info": query_library(path)}
+            except DrmaaError as exc:
+                answer = {"error": str(exc)}
+            except Exception as exc:  # noqa: BLE001 - anything the child hits goes back as text
+                answer = {"error": "%s: %s" % (type(exc).__name__, exc)}
+            data = json.dumps(answer).encode("utf-8")
+            while data:
+                data = data[os.write(result_w, data) :]
+        except BaseException:  # noqa: BLE001
+            status = 70
+        finally:
+            os._exit(status)
+
+    os.close(result_w)
+    os.close(stderr_w)
+    chunks = {result_r: [], stderr_r: []}
+    open_fds = [result_r, stderr_r]
+    deadline = time.time() + timeout
+    timed_out = False
+    try:
+        while open_fds:
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                timed_out = True
+                break
+            try:
+                ready, _, _ = select.select(open_fds, [], [], remaining)
+            except (OSError, select.error) as exc:  # EINTR on old Pythons
+                if getattr(exc, "errno", None) == errno.EINTR:
+                    continue
+                raise
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if chunk:
+                    chunks[fd].append(chunk)
+                else:
+                    open_fds.remove(fd)
+    finally:
+        os.close(result_r)
+        os.close(stderr_r)
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+
+    stderr = b"".join(chunks[stderr_r]).decode("utf-8", "replace").strip()
+    said = (": " + stderr[-2000:]) if stderr else ""
+    if timed_out:
+        raise DrmaaError("%s did not answer within %s seconds (is slurmctld reachable?)%s" % (path, timeout, said))
+    if os.WIFSIGNALED(status):
+        raise DrmaaError("loading %s killed the process with signal %d%s" % (path, os.WTERMSIG(status), said))
+    raw = b"".join(chunks[result_r])
+    if os.WEXITSTATUS(status) != 0 or not raw:
+        # libslurm's fatal() exits, e.g. "fatal: Unable to process configuration file".
+        raise DrmaaError(
+            "%s made the process exit with status %d before answering%s" % (path, os.WEXITSTATUS(status), said)
+        )
+    answer = json.loads(raw.decode("utf-8"))
+    if "error" in answer:
+        raise DrmaaError(answer["error"])
+    return answer["info"]
 
 
 def parse_drm_version(drm_system):

@@ -13,16 +13,19 @@ short_description: Report what a DRMAA library (libdrmaa) says about itself and 
 version_added: "0.1.0"
 description:
   - Loads a DRMAA 1.0 C library, for example slurm-drmaa's C(libdrmaa.so.1), with Python's ctypes
-    and calls the functions the DRMAA 1.0 C binding allows before C(drmaa_init()):
+    and calls the functions the DRMAA 1.0 C binding allows before C(drmaa_init), namely
     C(drmaa_get_DRM_system), C(drmaa_get_DRMAA_implementation) and C(drmaa_version).
     No DRMAA session is opened and no job is submitted.
   - Also reads the library's ELF dynamic section and returns its SONAME and the libraries it
     needs, in particular the C(libslurm.so.N) it was linked against.
   - Fails with the loader's message when the file is missing, is not a shared library, cannot be
-    loaded (typically C(libslurm.so.N: cannot open shared object file) after a Slurm upgrade
+    loaded (typically because C(libslurm.so.N) cannot be found after a Slurm upgrade
     without a slurm-drmaa rebuild), or lacks the DRMAA functions.
   - slurm-drmaa asks slurmctld for its version; when the controller does not answer,
     O(path) still loads but RV(drm_system) is just C(SLURM) and RV(drm_version) is null.
+  - The library is loaded in a forked child process, so a library that exits (libslurm does when
+    it finds no C(slurm.conf)), crashes or hangs produces a failure that says so, with what it
+    printed on stderr.
 options:
   path:
     description:
@@ -30,13 +33,19 @@ options:
         C(DRMAA_LIBRARY_PATH) would name it.
     type: path
     required: true
+  timeout:
+    description:
+      - Seconds to wait for the library's answer. slurm-drmaa asks slurmctld for its version, which
+        blocks while the controller does not answer.
+    type: int
+    default: 60
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
 notes:
-  - Read-only: never reports a change.
+  - Read-only, it never reports a change.
 author:
   - gxhpc.cluster contributors
 """
@@ -106,13 +115,16 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.drmaa import (  # no
     DrmaaError,
     elf_dynamic_info,
     libslurm_of,
-    query_library,
+    query_library_isolated,
 )
 
 
 def run_module():
     module = AnsibleModule(
-        argument_spec=dict(path=dict(type="path", required=True)),
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            timeout=dict(type="int", default=60),
+        ),
         supports_check_mode=True,
     )
     path = module.params["path"]
@@ -122,7 +134,7 @@ def run_module():
         if not os.path.exists(path):
             raise DrmaaError("DRMAA library %s does not exist" % path)
         elf = elf_dynamic_info(path)
-        info = query_library(path)
+        info = query_library_isolated(path, timeout=module.params["timeout"])
     except DrmaaError as exc:
         module.fail_json(msg=str(exc), **result)
     result.update(info)

@@ -49,6 +49,19 @@ int drmaa_version(unsigned *major, unsigned *minor, char *e, size_t el) {
     (void)e; (void)el; *major = 1; *minor = 0; return 0; }
 """
 
+# libslurm without slurm.conf: fatal() prints and exits the whole process.
+DRMAA_EXITING_C = DRMAA_C.replace(
+    'put(s, sl, "SLURM 22.05.8"); return 0;',
+    'fprintf(stderr, "fatal: Unable to process configuration file\\n"); exit(1);',
+).replace("#include <string.h>", "#include <string.h>\n#include <stdio.h>\n#include <stdlib.h>")
+
+# slurmctld that never answers.
+DRMAA_HANGING_C = DRMAA_C.replace('put(s, sl, "SLURM 22.05.8"); return 0;', "for (;;) pause(); return 0;").replace(
+    "#include <string.h>", "#include <string.h>\n#include <unistd.h>"
+)
+
+DRMAA_CRASHING_C = DRMAA_C.replace('put(s, sl, "SLURM 22.05.8"); return 0;', "*(volatile int *)0 = 1; return 0;")
+
 NOT_DRMAA_C = """
 int something_else(void) { return 0; }
 """
@@ -78,6 +91,9 @@ def stubs(tmp_path_factory):
         "no_controller": _compile(directory, "nocontroller", DRMAA_NO_CONTROLLER_C, "libdrmaa-noctl.so.1"),
         "failing": _compile(directory, "failing", DRMAA_FAILING_C, "libdrmaa-failing.so.1"),
         "not_drmaa": _compile(directory, "notdrmaa", NOT_DRMAA_C, "libnotdrmaa.so.1"),
+        "exiting": _compile(directory, "exiting", DRMAA_EXITING_C, "libdrmaa-exiting.so.1", libs=["libslurm.so.38"]),
+        "hanging": _compile(directory, "hanging", DRMAA_HANGING_C, "libdrmaa-hanging.so.1", libs=["libslurm.so.38"]),
+        "crashing": _compile(directory, "crashing", DRMAA_CRASHING_C, "libdrmaa-crash.so.1", libs=["libslurm.so.38"]),
     }
     # A libdrmaa whose libslurm is gone: what a Slurm upgrade without a rebuild leaves behind.
     # Its own soname (.37) so that the .38 the good stub loaded cannot stand in for it.
@@ -193,6 +209,32 @@ def test_drmaa_error_code_and_diagnosis_are_reported(stubs):
         drmaa.query_library(stubs["failing"])
 
 
+def test_isolated_query_returns_the_same_answer(stubs):
+    assert drmaa.query_library_isolated(stubs["good"]) == drmaa.query_library(stubs["good"])
+
+
+def test_isolated_query_passes_errors_back(stubs):
+    with pytest.raises(drmaa.DrmaaError, match="not a DRMAA 1.0 library"):
+        drmaa.query_library_isolated(stubs["not_drmaa"])
+    with pytest.raises(drmaa.DrmaaError, match=r"libslurm\.so\.37"):
+        drmaa.query_library_isolated(stubs["orphan"])
+
+
+def test_isolated_query_survives_a_library_that_exits(stubs):
+    with pytest.raises(drmaa.DrmaaError, match=r"exit with status 1 .*fatal: Unable to process configuration file"):
+        drmaa.query_library_isolated(stubs["exiting"])
+
+
+def test_isolated_query_survives_a_crash(stubs):
+    with pytest.raises(drmaa.DrmaaError, match="killed the process with signal 11"):
+        drmaa.query_library_isolated(stubs["crashing"])
+
+
+def test_isolated_query_times_out(stubs):
+    with pytest.raises(drmaa.DrmaaError, match="did not answer within 1 seconds"):
+        drmaa.query_library_isolated(stubs["hanging"], timeout=1)
+
+
 # the module -----------------------------------------------------------------------------------
 
 
@@ -249,6 +291,18 @@ def test_module_fails_on_non_drmaa_library(stubs, capsys):
     rc, result = _run(capsys, {"path": stubs["not_drmaa"]})
     assert rc == 1
     assert "not a DRMAA 1.0 library" in result["msg"]
+
+
+def test_module_fails_when_library_exits(stubs, capsys):
+    rc, result = _run(capsys, {"path": stubs["exiting"]})
+    assert rc == 1
+    assert "fatal: Unable to process configuration file" in result["msg"]
+
+
+def test_module_times_out(stubs, capsys):
+    rc, result = _run(capsys, {"path": stubs["hanging"], "timeout": 1})
+    assert rc == 1
+    assert "did not answer within 1 seconds" in result["msg"]
 
 
 def test_module_requires_path(capsys):
