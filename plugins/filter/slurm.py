@@ -1,0 +1,80 @@
+# Copyright: gxhpc.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the slurm role uses to work out its cluster: roles, exec hosts, node lines."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: slurm
+short_description: Slurm cluster layout filters
+version_added: 0.1.0
+description:
+  - C(slurm_host_roles(slurm_roles, group_names)) - a host's Slurm roles from C(slurm_roles) and the
+    galaxyproject.slurm inventory groups (slurmservers, slurmexechosts, slurmsubmit, slurmdbdservers).
+  - C(slurm_parse_slurmd_c(output)) - the fields of C(slurmd -C).
+  - C(slurm_exec_hosts(play_hosts, hostvars, controller)) - the exec-host facts of a cluster.
+  - C(slurm_first_with_role(play_hosts, hostvars, role)) - the first play host with a Slurm role.
+  - C(slurm_node_list(slurm_nodes, exec_hosts)) - the NodeName entries of a cluster.
+  - C(slurm_unprovided_nodes(slurm_nodes, exec_hosts)) - names in slurm_nodes no exec host provides.
+  - C(slurm_normalize_config(config, version)) - settings adapted to the installed Slurm.
+author:
+  - gxhpc.cluster contributors
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils import slurm_cluster, slurm_conf
+
+
+def _wrap(func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except slurm_conf.SlurmConfError as exc:
+            raise AnsibleFilterError(str(exc)) from exc
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def slurm_exec_hosts(play_hosts, hostvars, controller):
+    """Exec hosts in ``play_hosts`` whose controller is ``controller``, from their set facts."""
+    hosts = []
+    for name in play_hosts:
+        facts = hostvars[name]
+        if facts.get("__slurm_controller") != controller or "exec" not in facts.get("__slurm_host_roles", []):
+            continue
+        info = dict(facts.get("__slurm_exec_info") or {})
+        info["inventory_hostname"] = name
+        info.setdefault("hostname", facts.get("ansible_hostname") or name)
+        hosts.append(info)
+    return hosts
+
+
+def slurm_first_with_role(play_hosts, hostvars, role):
+    """The first host of ``play_hosts`` whose resolved Slurm roles include ``role``, or ''."""
+    for name in play_hosts:
+        if role in (hostvars[name].get("__slurm_host_roles") or []):
+            return name
+    return ""
+
+
+def slurm_normalize_config(config, version):
+    """Return {'config': ..., 'warnings': [...]} adapted to Slurm ``version``."""
+    normalized, warnings = slurm_conf.normalize_config(config, version)
+    return {"config": normalized, "warnings": warnings}
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "slurm_host_roles": _wrap(slurm_cluster.host_roles),
+            "slurm_parse_slurmd_c": _wrap(slurm_conf.parse_slurmd_c),
+            "slurm_exec_hosts": _wrap(slurm_exec_hosts),
+            "slurm_first_with_role": _wrap(slurm_first_with_role),
+            "slurm_node_list": _wrap(slurm_cluster.node_list),
+            "slurm_unprovided_nodes": _wrap(slurm_cluster.unprovided_nodes),
+            "slurm_normalize_config": _wrap(slurm_normalize_config),
+        }

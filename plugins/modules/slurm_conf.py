@@ -1,0 +1,214 @@
+#!/usr/bin/python
+# Copyright: gxhpc.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write slurm.conf (or cgroup.conf, slurmdbd.conf) and say what the change needs."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: slurm_conf
+short_description: Write a Slurm configuration file and tell whether a reconfigure or a restart applies it
+version_added: 0.1.0
+description:
+  - Renders C(Key=Value) settings, C(NodeName=) and C(PartitionName=) lines from data, writes the file
+    atomically when it differs, and returns which settings changed, whether node definitions changed
+    and whether the change needs the daemons restarted (a plain C(scontrol reconfigure) is enough
+    otherwise).
+  - With O(slurm_version) (or C(auto), read from the installed Slurm), settings written for an older
+    Slurm are adapted, with a warning (for example C(select/cons_res), removed in Slurm 23.11, becomes
+    C(select/cons_tres)).
+options:
+  dest:
+    description: The file to write.
+    type: path
+    required: true
+  config:
+    description: Settings. C(true)/C(false) become C(YES)/C(NO); lists are comma-joined (a list of
+      C(SlurmctldHost) becomes one line per host); null values are left out.
+    type: dict
+    default: {}
+  nodes:
+    description: NodeName entries; each a dict with C(name) and any node parameters.
+    type: list
+    elements: dict
+    default: []
+  partitions:
+    description: PartitionName entries; each a dict with C(name) and any partition parameters.
+    type: list
+    elements: dict
+    default: []
+  header:
+    description: Comment lines written first (for example C(ansible_managed | comment)).
+    type: str
+    default: ""
+  slurm_version:
+    description: Slurm version to adapt settings to; C(auto) asks the installed Slurm; empty adapts nothing.
+    type: str
+    default: ""
+  owner:
+    description: Owner of the file.
+    type: str
+  group:
+    description: Group of the file.
+    type: str
+  mode:
+    description: Mode of the file.
+    type: raw
+    default: "0644"
+  backup:
+    description: Keep a timestamped copy of the file it replaces.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+author:
+  - gxhpc.cluster contributors
+"""
+
+EXAMPLES = r"""
+- name: Write slurm.conf
+  gxhpc.cluster.slurm_conf:
+    dest: /etc/slurm/slurm.conf
+    header: "{{ ansible_managed | comment }}"
+    slurm_version: auto
+    config:
+      ClusterName: cluster
+      SlurmctldHost: head
+      SelectType: select/cons_tres
+      SelectTypeParameters: CR_Core_Memory
+    nodes:
+      - name: node01
+        CPUs: 8
+        RealMemory: 30000
+    partitions:
+      - name: main
+        Nodes: ALL
+        Default: true
+  register: slurm_conf
+  notify: "{{ 'Restart slurmctld' if slurm_conf.restart_required else 'Reconfigure slurm' }}"
+"""
+
+RETURN = r"""
+changed_keys:
+  description: Lower-cased names of the settings whose values changed.
+  returned: always
+  type: list
+  elements: str
+nodes_changed:
+  description: Whether any NodeName line changed.
+  returned: always
+  type: bool
+partitions_changed:
+  description: Whether any PartitionName line changed.
+  returned: always
+  type: bool
+restart_required:
+  description: Whether the change needs slurmctld and slurmd restarted rather than reconfigured.
+  returned: always
+  type: bool
+slurm_version:
+  description: The Slurm version settings were adapted to, if any.
+  returned: always
+  type: str
+"""
+
+import os
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import (
+    SlurmConfError,
+    compare,
+    normalize_config,
+    render,
+)
+
+
+def installed_slurm_version(module):
+    """Version of the installed Slurm from ``<daemon> -V`` ("slurm-wlm 22.05.8"), or ''."""
+    for binary in ("slurmctld", "slurmd", "sinfo", "slurmdbd"):
+        path = module.get_bin_path(binary)
+        if path:
+            rc, out, _ = module.run_command([path, "-V"])
+            match = re.search(r"(\d+\.\d+\.\d+)", out or "")
+            if rc == 0 and match:
+                return match.group(1)
+    return ""
+
+
+def run_module(module):
+    params = module.params
+    dest = params["dest"]
+    result = {"changed": False, "changed_keys": [], "nodes_changed": False, "partitions_changed": False}
+
+    version = params["slurm_version"]
+    if version == "auto":
+        version = installed_slurm_version(module)
+    result["slurm_version"] = version
+    config = params["config"]
+    if version:
+        config, warnings = normalize_config(config, version)
+        for warning in warnings:
+            module.warn(warning)
+
+    try:
+        content = render(config, params["nodes"], params["partitions"], params["header"])
+    except SlurmConfError as exc:
+        module.fail_json(msg=str(exc), **result)
+
+    old = None
+    if os.path.exists(dest):
+        with open(dest, encoding="utf-8") as handle:
+            old = handle.read()
+    result.update(compare(old or "", content))
+    result["restart_required"] = bool(old is not None and result["restart_required"])
+
+    if old != content:
+        result["changed"] = True
+        if module._diff:
+            result["diff"] = {"before": old or "", "after": content, "before_header": dest, "after_header": dest}
+        if not module.check_mode:
+            directory = os.path.dirname(dest)
+            if not os.path.isdir(directory):
+                module.fail_json(msg=f"slurm_conf: directory {directory} does not exist", **result)
+            if params["backup"] and old is not None:
+                result["backup_file"] = module.backup_local(dest)
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dest)}.", dir=directory)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(content)
+            module.atomic_move(tmp, dest)
+
+    if os.path.exists(dest):
+        file_args = module.load_file_common_arguments(params)
+        file_args["path"] = dest
+        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "dest": {"type": "path", "required": True},
+            "config": {"type": "dict", "default": {}},
+            "nodes": {"type": "list", "elements": "dict", "default": []},
+            "partitions": {"type": "list", "elements": "dict", "default": []},
+            "header": {"type": "str", "default": ""},
+            "slurm_version": {"type": "str", "default": ""},
+            "owner": {"type": "str"},
+            "group": {"type": "str"},
+            "mode": {"type": "raw", "default": "0644"},
+            "backup": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    module.exit_json(**run_module(module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+import pytest
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils import slurm_cluster as cl
+from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import SlurmConfError
+
+DETECTED = {
+    "NodeName": "node1",
+    "CPUs": 8,
+    "Boards": 1,
+    "SocketsPerBoard": 2,
+    "CoresPerSocket": 4,
+    "ThreadsPerCore": 1,
+    "RealMemory": 32000,
+}
+
+
+def test_host_roles_from_list_groups_and_alias():
+    assert cl.host_roles(["exec", "client"], ["slurmservers", "web"]) == ["controller", "exec", "submit"]
+
+
+def test_host_roles_rejects_typo():
+    with pytest.raises(SlurmConfError, match=r"slurm_roles: 'controler' is not a Slurm host role \(accepted: "):
+        cl.host_roles(["controler"])
+
+
+def test_host_roles_rejects_string():
+    with pytest.raises(SlurmConfError, match="slurm_roles: 'exec' is a string"):
+        cl.host_roles("exec")
+
+
+@pytest.mark.parametrize(
+    "expression, names",
+    [
+        ("node1", ["node1"]),
+        ("node[01-03]", ["node01", "node02", "node03"]),
+        ("n[1,3-4],gpu7", ["n1", "n3", "n4", "gpu7"]),
+        ("rack[1-2]-a", ["rack1-a", "rack2-a"]),
+    ],
+)
+def test_expand_hostlist(expression, names):
+    assert cl.expand_hostlist(expression) == names
+
+
+def test_detected_node_keeps_margin_and_topology():
+    node = cl.detected_node(DETECTED, margin_percent=5)
+    assert node == {
+        "name": "node1",
+        "CPUs": 8,
+        "RealMemory": 30400,
+        "State": "UNKNOWN",
+        "Boards": 1,
+        "SocketsPerBoard": 2,
+        "CoresPerSocket": 4,
+        "ThreadsPerCore": 1,
+    }
+
+
+def test_detected_node_galaxy_reservation_drops_topology():
+    node = cl.detected_node(DETECTED, margin_percent=0, reserved_cores=2, reserved_memory_mb=4096)
+    assert node == {"name": "node1", "CPUs": 6, "RealMemory": 27904, "State": "UNKNOWN"}
+
+
+def test_detected_node_reservation_too_big():
+    with pytest.raises(SlurmConfError, match="slurm_galaxy_reserved_cores: 8 leaves no CPU on node1"):
+        cl.detected_node(DETECTED, reserved_cores=8)
+
+
+def test_node_list_detected():
+    hosts = [{"inventory_hostname": "n1.example", "hostname": "node1", "detected": DETECTED}]
+    assert cl.node_list([], hosts)[0]["name"] == "node1"
+
+
+def test_node_list_detected_missing():
+    with pytest.raises(SlurmConfError, match="resources of exec host n2 are unknown"):
+        cl.node_list([], [{"inventory_hostname": "n2", "hostname": "n2"}])
+
+
+def test_node_list_gtn_localhost_gets_memory():
+    # The GTN tutorial: name localhost, CPUs typed by hand, RealMemory unset.
+    hosts = [{"inventory_hostname": "galaxy", "hostname": "galaxy", "detected": DETECTED}]
+    nodes = cl.node_list([{"name": "localhost", "CPUs": 2}], hosts)
+    assert nodes == [{"name": "localhost", "CPUs": 2, "RealMemory": 30400}]
+
+
+def test_node_list_user_entries_kept():
+    nodes = cl.node_list([{"name": "gpu[01-10]", "CPUs": 72, "RealMemory": 1}], [])
+    assert nodes == [{"name": "gpu[01-10]", "CPUs": 72, "RealMemory": 1}]
+
+
+def test_unprovided_nodes():
+    hosts = [{"inventory_hostname": "a.example", "hostname": "a"}, {"inventory_hostname": "b", "hostname": "b"}]
+    assert cl.unprovided_nodes([{"name": "a"}, {"name": "b.example"}, {"name": "c[1-2]"}], hosts) == [
+        "b.example",
+        "c1",
+        "c2",
+    ]
+    assert cl.unprovided_nodes([{"name": "localhost"}], hosts[:1]) == []
