@@ -144,7 +144,7 @@ class Config:
         if not isinstance(data, dict):
             raise Failed("the configuration must be a JSON object")
         galaxy_user = data.get("galaxy_user")
-        if not isinstance(galaxy_user, str) or not NAME_PATTERN.match(galaxy_user):
+        if not isinstance(galaxy_user, str) or not NAME_PATTERN.fullmatch(galaxy_user):
             raise Failed("galaxy_user must be a user name, got %r" % (galaxy_user,))
         min_uid = data.get("min_uid", 1000)
         if isinstance(min_uid, bool) or not isinstance(min_uid, int) or min_uid < 1:
@@ -206,7 +206,7 @@ def lookup_user(spec):
             return pwd.getpwuid(int(spec))
         except KeyError:
             raise Refused("no user with uid %s" % spec) from None
-    if not isinstance(spec, str) or not NAME_PATTERN.match(spec):
+    if not isinstance(spec, str) or not NAME_PATTERN.fullmatch(spec):
         raise Refused("not a user id or user name: %r" % (spec,))
     try:
         return pwd.getpwnam(spec)
@@ -404,7 +404,7 @@ def killer_main(argv, config_file=CONFIG_FILE, stderr=None, drop=drop_privileges
     try:
         config = load_config(config_file)
         log.facility = SYSLOG_FACILITIES[config.syslog_facility]
-        if not JOB_ID_PATTERN.match(args.job_id):
+        if not JOB_ID_PATTERN.fullmatch(args.job_id):
             raise Refused("not a job id: %r" % (args.job_id,))
         pw = lookup_user(args.user)
         check_job_user(pw, config)

@@ -1,0 +1,262 @@
+# Copyright: (c) 2026, gxhpc.cluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that check the galaxy_real_user role's settings before anything is written."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Documentation: real_user_problems.yml and real_user_ancestors.yml beside this file (one per filter).
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+# Account names that sudoers and every shell read as one plain word.
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+# Absolute paths of plain components: sudoers-safe, shell-safe, no '.' or '..' components, no '//'.
+PATH_COMPONENT = re.compile(r"^[A-Za-z0-9_+@-][A-Za-z0-9._+@-]*$")
+# sudo skips files in /etc/sudoers.d whose names contain a '.' or end in '~'.
+SUDOERS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+UMASK = re.compile(r"^0?0[0-7][0-7]$")
+# systemd-tmpfiles ages: a number and a unit, e.g. 7d, 12h, 2w.
+AGE = re.compile(r"^[1-9][0-9]*(s|min|h|d|w)$")
+# systemd OnCalendar: a shorthand or an expression of plain characters.
+ON_CALENDAR = re.compile(r"^[A-Za-z0-9*:.,/~ -]{1,64}$")
+SERVICE = re.compile(r"^[A-Za-z0-9@_.-]+\.service$")
+FACILITIES = ("auth", "authpriv", "daemon", "user") + tuple("local%d" % n for n in range(8))
+REAL_SYSTEM_USERNAME_METHODS = ("user_email", "username")
+# Directories whose contents Galaxy never owns: a chown script rooted there could hand out system files.
+SYSTEM_DIRS = frozenset(
+    [
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/home",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/media",
+        "/mnt",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",  # noqa: S108 - listed to be refused, not used
+        "/usr",
+        "/usr/bin",
+        "/usr/lib",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/var",
+        "/var/lib",
+        "/var/log",
+        "/var/tmp",  # noqa: S108 - listed to be refused, not used
+    ]
+)
+
+
+def _show(value):
+    """The value as a reader can see it: repr() makes a newline or a trailing space visible."""
+    return repr(value)
+
+
+def path_problem(value):
+    """Why ``value`` is not a plain absolute path, or None."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty absolute path"
+    if not value.startswith("/"):
+        return "must be an absolute path"
+    if value == "/":
+        return None
+    components = value[1:].split("/")
+    for component in components:
+        if component in ("", ".", ".."):
+            return "must not contain '//', '.' or '..' components, or end in '/'"
+        if not PATH_COMPONENT.fullmatch(component):
+            return (
+                "may only contain letters, digits and . _ + @ - between slashes (no spaces, newlines, commas, "
+                "colons, equals signs, quotes, backslashes or wildcards: it goes into sudoers)"
+            )
+    return None
+
+
+def _is_under(path, parent):
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def real_user_problems(settings):
+    """One message per unusable setting of the galaxy_real_user role."""
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError("real_user_problems expects a dict of variables, got %s" % type(settings).__name__)
+    problems = []
+
+    def bad(name, message):
+        problems.append("%s: %s %s." % (name, _show(settings.get(name)), message))
+
+    def check_path(name, allow_system=True):
+        value = settings.get(name)
+        problem = path_problem(value)
+        if problem:
+            bad(name, problem)
+            return None
+        if not allow_system and value in SYSTEM_DIRS:
+            bad(name, "is a system directory; give a directory of its own (e.g. /srv/galaxy/jobs)")
+            return None
+        return value
+
+    def present(name):
+        return name in settings
+
+    name = "galaxy_real_user_galaxy_user"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or not USER_NAME.fullmatch(value):
+            bad(name, "is not a plain user name (lower-case letters, digits, _ . -; starting with a letter or _)")
+        elif value == "root":
+            bad(name, "must not be root: Galaxy must not run as root")
+
+    name = "galaxy_real_user_real_system_username"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or (value not in REAL_SYSTEM_USERNAME_METHODS and not USER_NAME.fullmatch(value)):
+            bad(name, "is not accepted: use user_email, username, or one plain system user name")
+        elif value == "root":
+            bad(name, "must not be root")
+
+    for name in (
+        "galaxy_real_user_scripts_dir",
+        "galaxy_real_user_python",
+        "galaxy_real_user_config_file",
+        "galaxy_real_user_galaxy_config_file",
+        "galaxy_real_user_galaxy_server_dir",
+        "galaxy_real_user_drmaa_library_path",
+    ):
+        if present(name) and not (name == "galaxy_real_user_drmaa_library_path" and settings[name] in ("", None)):
+            check_path(name)
+
+    name = "galaxy_real_user_scripts_dir"
+    scripts_dir = settings.get(name)
+    if present(name) and not path_problem(scripts_dir):
+        if scripts_dir in SYSTEM_DIRS:
+            bad(name, "is a shared system directory; give a directory of its own, e.g. /usr/local/libexec/gxhpc")
+        for other in ("galaxy_real_user_galaxy_server_dir", "galaxy_real_user_job_working_directory"):
+            other_value = settings.get(other)
+            if isinstance(other_value, str) and not path_problem(other_value) and _is_under(scripts_dir, other_value):
+                bad(
+                    name,
+                    "is inside %s (%s), which the Galaxy user can write; sudo would run its code as root"
+                    % (other, other_value),
+                )
+
+    name = "galaxy_real_user_drmaa_python_path"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, list):
+            bad(name, "must be a list of absolute paths")
+        else:
+            for entry in value:
+                problem = path_problem(entry)
+                if problem:
+                    problems.append("%s: entry %s %s." % (name, _show(entry), problem))
+
+    roots = []
+    for name in ("galaxy_real_user_job_working_directory", "galaxy_real_user_new_file_path"):
+        if present(name):
+            check_path(name, allow_system=False)
+
+    name = "galaxy_real_user_allowed_roots"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, list) or not value:
+            bad(name, "must be a non-empty list of absolute paths (the job working directory and new_file_path)")
+        else:
+            for entry in value:
+                problem = path_problem(entry)
+                if problem:
+                    problems.append("%s: entry %s %s." % (name, _show(entry), problem))
+                elif entry in SYSTEM_DIRS:
+                    problems.append(
+                        "%s: entry %s is a system directory; the chown script must be confined to Galaxy's own "
+                        "job working directory and new_file_path." % (name, _show(entry))
+                    )
+                else:
+                    roots.append(entry)
+
+    name = "galaxy_real_user_min_uid"
+    if present(name):
+        value = settings[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            bad(name, "must be an integer of at least 1 (usually 1000, the first uid of real users)")
+
+    name = "galaxy_real_user_sudoers_name"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or not SUDOERS_NAME.fullmatch(value):
+            bad(name, "must be a file name of letters, digits, _ and - only (sudo ignores names with a '.' or '~')")
+
+    name = "galaxy_real_user_scripts_source"
+    if present(name) and settings[name] not in ("collection", "galaxy"):
+        bad(name, "must be collection (this collection's hardened scripts) or galaxy (Galaxy's own copies)")
+
+    name = "galaxy_real_user_umask"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or not UMASK.fullmatch(value) or value.lstrip("0") not in ("27", "22"):
+            bad(name, "must be the string '027' (datasets readable by a shared group) or '022' (world-readable)")
+
+    name = "galaxy_real_user_umask_method"
+    if present(name) and settings[name] not in ("gravity", "systemd", "none"):
+        bad(name, "must be gravity (galaxy.yml's gravity section), systemd (a UMask= drop-in) or none")
+
+    name = "galaxy_real_user_galaxy_service"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or not SERVICE.fullmatch(value):
+            bad(name, "must be a systemd service name such as galaxy.service")
+
+    name = "galaxy_real_user_new_file_path_max_age"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or not AGE.fullmatch(value):
+            bad(name, "must be a systemd-tmpfiles age such as 7d, 12h or 2w")
+
+    name = "galaxy_real_user_cleanup_on_calendar"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or not ON_CALENDAR.fullmatch(value):
+            bad(name, "must be a systemd OnCalendar expression such as daily or *-*-* 03:00:00")
+
+    name = "galaxy_real_user_syslog_facility"
+    if present(name) and settings[name] not in FACILITIES:
+        bad(name, "must be one of %s" % ", ".join(FACILITIES))
+
+    return problems
+
+
+def real_user_ancestors(path):
+    """``path`` and every directory above it, top-down: what must be root-owned for sudo to be safe."""
+    problem = path_problem(path)
+    if problem:
+        raise AnsibleFilterError("real_user_ancestors: %r %s" % (path, problem))
+    result = ["/"]
+    current = ""
+    for component in path.strip("/").split("/"):
+        if component:
+            current += "/" + component
+            result.append(current)
+    return result
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "real_user_problems": real_user_problems,
+            "real_user_ancestors": real_user_ancestors,
+        }

@@ -1,0 +1,211 @@
+"""Unit tests of the galaxy_real_user preflight filters."""
+
+import os
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible_collections.gxhpc.cluster.plugins.filter.real_user import (
+    FilterModule,
+    real_user_ancestors,
+    real_user_problems,
+)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+ROLE = os.path.join(ROOT, "roles", "galaxy_real_user")
+
+GOOD = {
+    "galaxy_real_user_galaxy_user": "galaxy",
+    "galaxy_real_user_real_system_username": "user_email",
+    "galaxy_real_user_scripts_dir": "/usr/local/libexec/gxhpc",
+    "galaxy_real_user_python": "/usr/bin/python3",
+    "galaxy_real_user_config_file": "/etc/gxhpc/real_user.json",
+    "galaxy_real_user_galaxy_config_file": "/srv/galaxy/config/galaxy.yml",
+    "galaxy_real_user_galaxy_server_dir": "/srv/galaxy/server",
+    "galaxy_real_user_drmaa_library_path": "/usr/local/lib/libdrmaa.so.1",
+    "galaxy_real_user_drmaa_python_path": [],
+    "galaxy_real_user_job_working_directory": "/srv/galaxy/jobs",
+    "galaxy_real_user_new_file_path": "/srv/galaxy/tmp",
+    "galaxy_real_user_allowed_roots": ["/srv/galaxy/jobs", "/srv/galaxy/tmp"],
+    "galaxy_real_user_min_uid": 1000,
+    "galaxy_real_user_sudoers_name": "gxhpc-galaxy-real-user",
+    "galaxy_real_user_scripts_source": "collection",
+    "galaxy_real_user_umask": "027",
+    "galaxy_real_user_umask_method": "gravity",
+    "galaxy_real_user_galaxy_service": "galaxy.service",
+    "galaxy_real_user_new_file_path_max_age": "7d",
+    "galaxy_real_user_cleanup_on_calendar": "daily",
+    "galaxy_real_user_syslog_facility": "authpriv",
+}
+
+
+def with_(**changes):
+    settings = dict(GOOD)
+    settings.update(changes)
+    return settings
+
+
+def test_good_settings_have_no_problems():
+    assert real_user_problems(GOOD) == []
+
+
+def test_the_role_defaults_have_no_problems():
+    with open(os.path.join(ROLE, "defaults", "main.yml")) as handle:
+        defaults = yaml.safe_load(handle)
+    rendered = {k: v for k, v in defaults.items() if not (isinstance(v, str) and "{{" in v)}
+    rendered["galaxy_real_user_allowed_roots"] = [
+        defaults["galaxy_real_user_job_working_directory"],
+        defaults["galaxy_real_user_new_file_path"],
+    ]
+    assert real_user_problems(rendered) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["gal axy", "galaxy\n", "galaxy\nALL ALL=(ALL) NOPASSWD: ALL", "galaxy,root", "gal:axy", "ga=l", "", "root", 5],
+)
+def test_bad_galaxy_user(value):
+    problems = real_user_problems(with_(galaxy_real_user_galaxy_user=value))
+    assert len(problems) == 1
+    assert problems[0].startswith("galaxy_real_user_galaxy_user: %r " % (value,))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/usr/local/libexec/gx hpc",
+        "/usr/local/libexec/gxhpc\n",
+        "/usr/local/libexec/gxhpc,/bin/sh",
+        "/usr/local/libexec/gxhpc\nALL ALL=(ALL) ALL",
+        "usr/local/libexec/gxhpc",
+        "/usr/local/../../tmp",
+        "/usr//local",
+        "/usr/local/libexec/",
+        "/usr/local/libexec/*",
+        "/usr/local/lib=x",
+        "/usr/local/lib:x",
+        "/usr/local/lib\\x",
+        "/usr/local/lib'x",
+        "",
+        None,
+    ],
+)
+def test_bad_script_paths(value):
+    problems = real_user_problems(with_(galaxy_real_user_scripts_dir=value))
+    assert problems, value
+    assert problems[0].startswith("galaxy_real_user_scripts_dir: %r " % (value,))
+
+
+def test_scripts_dir_inside_galaxy_trees_is_refused():
+    problems = real_user_problems(with_(galaxy_real_user_scripts_dir="/srv/galaxy/server/scripts"))
+    assert len(problems) == 1
+    assert "Galaxy user can write" in problems[0]
+    assert real_user_problems(with_(galaxy_real_user_scripts_dir="/usr/local/bin"))
+
+
+@pytest.mark.parametrize("name", ["galaxy_real_user_python", "galaxy_real_user_config_file"])
+def test_other_paths(name):
+    assert real_user_problems(with_(**{name: "/usr/bin/python3 -c"}))[0].startswith(name + ":")
+
+
+@pytest.mark.parametrize(
+    "roots",
+    [["/"], ["/etc"], ["/srv/galaxy/jobs", "/home"], ["relative"], [], "/srv/galaxy/jobs", ["/srv/galaxy/jobs\n"]],
+)
+def test_bad_allowed_roots(roots):
+    problems = real_user_problems(with_(galaxy_real_user_allowed_roots=roots))
+    assert problems
+    assert problems[0].startswith("galaxy_real_user_allowed_roots:")
+
+
+@pytest.mark.parametrize("name", ["galaxy_real_user_job_working_directory", "galaxy_real_user_new_file_path"])
+@pytest.mark.parametrize("value", ["/", "/tmp", "/etc", "tmp", "/srv/gal axy"])
+def test_bad_galaxy_directories(name, value):
+    problems = real_user_problems(with_(**{name: value}))
+    assert any(problem.startswith(name + ":") for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("galaxy_real_user_min_uid", 0),
+        ("galaxy_real_user_min_uid", "1000"),
+        ("galaxy_real_user_min_uid", True),
+        ("galaxy_real_user_sudoers_name", "gxhpc.real_user"),
+        ("galaxy_real_user_sudoers_name", "gxhpc~"),
+        ("galaxy_real_user_sudoers_name", "../sudoers"),
+        ("galaxy_real_user_scripts_source", "github"),
+        ("galaxy_real_user_umask", "077"),
+        ("galaxy_real_user_umask", 27),
+        ("galaxy_real_user_umask", "0002"),
+        ("galaxy_real_user_umask_method", "profile"),
+        ("galaxy_real_user_galaxy_service", "galaxy"),
+        ("galaxy_real_user_galaxy_service", "galaxy.service\nExecStart=/bin/sh"),
+        ("galaxy_real_user_new_file_path_max_age", "7"),
+        ("galaxy_real_user_new_file_path_max_age", "0d"),
+        ("galaxy_real_user_new_file_path_max_age", "7d\n"),
+        ("galaxy_real_user_cleanup_on_calendar", "daily\nExecStart=/bin/sh"),
+        ("galaxy_real_user_syslog_facility", "kern"),
+        ("galaxy_real_user_real_system_username", "user email"),
+        ("galaxy_real_user_real_system_username", "root"),
+        ("galaxy_real_user_drmaa_python_path", "/srv/galaxy/venv"),
+        ("galaxy_real_user_drmaa_python_path", ["venv"]),
+        ("galaxy_real_user_drmaa_library_path", "libdrmaa.so.1"),
+    ],
+)
+def test_other_bad_values(name, value):
+    problems = real_user_problems(with_(**{name: value}))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(name + ":")
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("galaxy_real_user_umask", "022"),
+        ("galaxy_real_user_umask", "0027"),
+        ("galaxy_real_user_umask_method", "systemd"),
+        ("galaxy_real_user_umask_method", "none"),
+        ("galaxy_real_user_real_system_username", "username"),
+        ("galaxy_real_user_real_system_username", "galaxyjobs"),
+        ("galaxy_real_user_drmaa_library_path", ""),
+        ("galaxy_real_user_drmaa_python_path", ["/srv/galaxy/venv/lib/python3.11/site-packages"]),
+        ("galaxy_real_user_cleanup_on_calendar", "*-*-* 03:00:00"),
+        ("galaxy_real_user_new_file_path_max_age", "12h"),
+        ("galaxy_real_user_scripts_source", "galaxy"),
+    ],
+)
+def test_other_good_values(name, value):
+    assert real_user_problems(with_(**{name: value})) == []
+
+
+def test_messages_name_the_variable_the_value_and_what_is_accepted():
+    (message,) = real_user_problems({"galaxy_real_user_galaxy_user": "gal\naxy"})
+    assert message.startswith("galaxy_real_user_galaxy_user: 'gal\\naxy' ")
+    assert "plain user name" in message
+
+
+def test_only_present_variables_are_checked():
+    assert real_user_problems({}) == []
+
+
+def test_input_must_be_a_dict():
+    with pytest.raises(AnsibleFilterError):
+        real_user_problems(["galaxy"])
+
+
+def test_ancestors():
+    assert real_user_ancestors("/usr/local/libexec/gxhpc") == [
+        "/",
+        "/usr",
+        "/usr/local",
+        "/usr/local/libexec",
+        "/usr/local/libexec/gxhpc",
+    ]
+    assert real_user_ancestors("/") == ["/"]
+    with pytest.raises(AnsibleFilterError):
+        real_user_ancestors("relative/path")
+
+
+def test_filters_are_registered():
+    assert set(FilterModule().filters()) == {"real_user_problems", "real_user_ancestors"}
