@@ -114,6 +114,7 @@ import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text  # noqa: E402
+
 from ansible_collections.gxhpc.cluster.plugins.module_utils.galaxy_config import (  # noqa: E402
     HAS_YAML,
     YAML_IMPORT_ERROR,

@@ -1,0 +1,1057 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gxhpc.cluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validate and render Galaxy job configurations (job_conf.yml and job_conf.xml).
+
+The input is a dict in Galaxy's own YAML job-conf schema (lib/galaxy/config/schemas/job_config_schema.yml):
+``runners``, ``handling``, ``execution`` (``default``, ``environments``), ``tools``, ``resources``, ``limits``.
+Galaxy accepts many broken configurations at start-up and fails only when a job is dispatched, so
+:func:`validate` checks what Galaxy's JobConfiguration and its runners would trip over, and reports every
+error at once, each prefixed with its path (``execution.environments.big.runner: ...``).
+
+Names and semantics follow Galaxy 26.1 (lib/galaxy/jobs/__init__.py, lib/galaxy/web_stack/handlers.py,
+lib/galaxy/jobs/runners/*.py). Pure Python: no Ansible imports; PyYAML only for rendering YAML.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - builds XML, parses nothing
+
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - depends on the managed host
+    yaml = None
+    HAS_YAML = False
+
+# Runner classes shipped with Galaxy 26.1 (galaxy.jobs.runners.*), keyed by "<module>:<class>", mapped to the
+# runner family whose parameter rules apply. tests/galaxy_parser checks this list against the installed Galaxy.
+RUNNER_PREFIX = "galaxy.jobs.runners."
+KNOWN_RUNNER_CLASSES = {
+    "local:LocalJobRunner": "local",
+    "drmaa:DRMAAJobRunner": "drmaa",
+    "slurm:SlurmJobRunner": "slurm",
+    "univa:UnivaJobRunner": "univa",
+    "pbs:PBSJobRunner": "pbs",
+    "condor:CondorJobRunner": "condor",
+    "htcondor:HTCondorJobRunner": "htcondor",
+    "cli:ShellJobRunner": "cli",
+    "kubernetes:KubernetesJobRunner": "kubernetes",
+    "aws:AWSBatchJobRunner": "aws_batch",
+    "gcp_batch:GoogleCloudBatchJobRunner": "gcp_batch",
+    "godocker:GodockerJobRunner": "godocker",
+    "chronos:ChronosJobRunner": "chronos",
+    "tasks:TaskedJobRunner": "tasks",
+    "pulsar:PulsarLegacyJobRunner": "pulsar",
+    "pulsar:PulsarRESTJobRunner": "pulsar",
+    "pulsar:PulsarMQJobRunner": "pulsar",
+    "pulsar:PulsarEmbeddedJobRunner": "pulsar",
+    "pulsar:PulsarEmbeddedMQJobRunner": "pulsar",
+    "pulsar:PulsarCoexecutionJobRunner": "pulsar",
+    "pulsar:PulsarKubernetesJobRunner": "pulsar",
+    "pulsar:PulsarTesJobRunner": "pulsar",
+    "pulsar:PulsarGcpBatchJobRunner": "pulsar",
+}
+# A load string without ":" names a module; Galaxy then loads the classes in its __all__.
+KNOWN_RUNNER_MODULES = {
+    "local": "local",
+    "drmaa": "drmaa",
+    "slurm": "slurm",
+    "univa": "univa",
+    "pbs": "pbs",
+    "condor": "condor",
+    "htcondor": "htcondor",
+    "cli": "cli",
+    "kubernetes": "kubernetes",
+    "aws": "aws_batch",
+    "gcp_batch": "gcp_batch",
+    "godocker": "godocker",
+    "chronos": "chronos",
+    "tasks": "tasks",
+    "pulsar": "pulsar",
+}
+# Families whose runner talks to the DRM through the drmaa Python package (and so libdrmaa).
+DRMAA_FAMILIES = ("drmaa", "slurm", "univa")
+# Environments may name these runners without defining them: Galaxy always provides the dynamic runner.
+BUILTIN_RUNNERS = ("dynamic", "dynamic_tpv")
+
+ASSIGN_METHODS = ("mem-self", "db-self", "db-preassign", "db-transaction-isolation", "db-skip-locked")
+# Handlers self-assign with these methods: without a handler process no job ever leaves state "new".
+SELF_ASSIGN_FROM_POOL = ("db-skip-locked", "db-transaction-isolation")
+TOOL_CLASSES = ("local", "requires_galaxy", "user_defined")
+CLI_SHELL_PLUGINS = ("LocalShell", "RemoteShell", "SecureShell", "ParamikoShell", "GlobusSecureShell")
+CLI_JOB_PLUGINS = ("Torque", "SlurmTorque", "Slurm", "LSF", "OpenPBS")
+# Galaxy's DRMAA runner fills these job-template attributes itself (drmaa.py queue_job).
+DRMAA_RESERVED = ("remoteCommand", "jobName", "outputPath", "errorPath")
+# The PBS runner sets the job's output, error and name itself (pbs.py); both spellings are accepted there.
+PBS_RESERVED = ("-o", "Output_Path", "-e", "Error_Path", "-N", "Job_Name")
+AWS_BATCH_REQUIRED = ("job_queue", "job_role_arn", "efs_filesystem_id", "efs_mount_point")
+
+TOP_KEYS = ("runners", "handling", "execution", "tools", "resources", "limits", "dynamic")
+HANDLING_KEYS = ("assign", "max_grab", "ready_window_size", "default", "processes")
+HANDLER_KEYS = ("tags", "plugins", "environment")
+RUNNER_RESERVED = ("load", "workers", "enabled", "id", "kwds")
+# Keys of an environment that are not destination params (lib/galaxy/jobs/__init__.py _configure_from_dict).
+ENVIRONMENT_ATTRIBUTES = ("id", "tags", "runner", "shell", "env", "resubmit")
+ENV_KEYS = ("name", "raw", "value", "file", "execute")
+RESUBMIT_KEYS = ("delay", "condition", "environment", "handler")
+TOOL_ATTRIBUTES = ("id", "class", "handler", "environment", "resources", "params")
+RESOURCES_KEYS = ("default", "groups")
+LIMIT_KEYS = ("type", "value", "window", "id", "tag")
+CONCURRENCY_LIMITS = ("registered_user_concurrent_jobs", "anonymous_user_concurrent_jobs")
+ENVIRONMENT_LIMITS = (
+    "environment_user_concurrent_jobs",
+    "environment_total_concurrent_jobs",
+    "destination_user_concurrent_jobs",
+    "destination_total_concurrent_jobs",
+    "concurrent_jobs",
+)
+LIMIT_TYPES = CONCURRENCY_LIMITS + ENVIRONMENT_LIMITS + ("walltime", "total_walltime", "output_size")
+WALLTIME_RE = re.compile(r"^\d+:\d+:\d+$")
+SIZE_RE = re.compile(r"^\s*(\d+\.?\d*|\.\d+)([eE]\d+)?\s*[A-Za-z]*\s*$")
+
+YAML_HEADER = (
+    "# Galaxy job configuration, written by Ansible (gxhpc.cluster.galaxy_job_conf): local edits are overwritten.\n"
+)
+XML_HEADER = (
+    "Galaxy job configuration, written by Ansible (gxhpc.cluster.galaxy_job_conf): local edits are overwritten."
+)
+
+
+class JobConfValidationError(ValueError):
+    """The configuration has errors; ``errors`` lists them all, each with its path."""
+
+    def __init__(self, errors, warnings=None):
+        self.errors = list(errors)
+        self.warnings = list(warnings or [])
+        super().__init__("; ".join(self.errors))
+
+
+class JobConfRenderError(ValueError):
+    """The configuration is valid but cannot be expressed in the requested format."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+def _type_name(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return type(value).__name__
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_positive_int(value):
+    """A positive integer, also as the text a job_conf.xml attribute would carry."""
+    if _is_int(value):
+        return value > 0
+    return isinstance(value, str) and value.strip().isdigit() and int(value) > 0
+
+
+def _truthy(value):
+    """Galaxy's util.asbool."""
+    return str(value).lower() in ("true", "yes", "on", "1")
+
+
+def _listing(names):
+    names = sorted(set(names))
+    return ", ".join(names) if names else "none"
+
+
+def _suggest(name, candidates):
+    matches = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1)
+    return " (did you mean '%s'?)" % matches[0] if matches else ""
+
+
+def runner_family(load):
+    """Return the runner family for a ``load`` string, or None for a runner Galaxy does not ship."""
+    if not isinstance(load, str):
+        return None
+    load = load.strip()
+    if ":" in load:
+        module, cls = load.rsplit(":", 1)
+        if module.startswith(RUNNER_PREFIX):
+            return KNOWN_RUNNER_CLASSES.get("%s:%s" % (module[len(RUNNER_PREFIX) :], cls))
+        return None
+    if load.startswith(RUNNER_PREFIX):
+        load = load[len(RUNNER_PREFIX) :]
+    return KNOWN_RUNNER_MODULES.get(load)
+
+
+def environment_items(execution):
+    """Return ``[(id, environment_dict, path)]``; environments may be a mapping or a list of dicts with ``id``."""
+    environments = (execution or {}).get("environments") if isinstance(execution, dict) else None
+    items = []
+    if isinstance(environments, dict):
+        for env_id, env in environments.items():
+            items.append((env_id, env, "execution.environments.%s" % env_id))
+    elif isinstance(environments, list):
+        for index, env in enumerate(environments):
+            env_id = env.get("id") if isinstance(env, dict) else None
+            items.append((env_id, env, "execution.environments[%d]" % index))
+    return items
+
+
+def environment_params(env):
+    """The destination params of an environment: its ``params`` mapping, or else its flat extra keys."""
+    if not isinstance(env, dict):
+        return {}
+    if isinstance(env.get("params"), dict):
+        return env["params"]
+    return {k: v for k, v in env.items() if k not in ENVIRONMENT_ATTRIBUTES and k != "params"}
+
+
+def runner_kwds(runner):
+    """A runner's plugin params: its ``kwds`` mapping, or else every key but load/workers/id."""
+    if not isinstance(runner, dict):
+        return {}
+    if isinstance(runner.get("kwds"), dict):
+        return runner["kwds"]
+    return {k: v for k, v in runner.items() if k not in ("id", "load", "workers", "kwds")}
+
+
+def gravity_handler_names(gravity_handlers):
+    """Process names and pool tags of the handlers gravity starts (galaxy.yml ``gravity.handlers``).
+
+    Returns ``(count, names)``: how many handler processes run, and the names/tags a job conf may refer to.
+    """
+    count = 0
+    names = set()
+    for name, spec in (gravity_handlers or {}).items():
+        spec = spec if isinstance(spec, dict) else {}
+        processes = spec.get("processes", 1)
+        try:
+            processes = int(processes)
+        except (TypeError, ValueError):
+            processes = 1
+        count += max(processes, 0)
+        names.add(str(name))
+        for index in range(max(processes, 0)):
+            # gravity's default name_template gives "<name>_<n>"; a "{name}.{process}" template gives "<name>.<n>"
+            names.add("%s_%d" % (name, index))
+            names.add("%s.%d" % (name, index))
+        for pool in spec.get("pools") or []:
+            pool = str(pool)
+            names.add(pool)
+            # a handler in pool "job-handlers.<tag>" serves jobs assigned to tag <tag>
+            if pool.startswith("job-handlers."):
+                names.add(pool[len("job-handlers.") :])
+    return count, names
+
+
+class _Validator:
+    def __init__(self, config, database_connection=None, gravity_handlers=None):
+        self.config = config
+        self.database_connection = database_connection
+        self.gravity_handlers = gravity_handlers or {}
+        self.errors = []
+        self.warnings = []
+        self.runner_families = {}  # runner id -> family (None for a site runner)
+        self.disabled_runners = set()
+        self.environment_ids = set()
+        self.disabled_environments = set()
+        self.environment_tags = set()
+        self.handler_ids = set()
+        self.handler_tags = set()
+        self.resource_groups = set()
+        self.gravity_count, self.gravity_names = gravity_handler_names(self.gravity_handlers)
+
+    def error(self, path, message):
+        self.errors.append("%s: %s" % (path, message))
+
+    def warn(self, path, message):
+        self.warnings.append("%s: %s" % (path, message))
+
+    def expect(self, path, value, kinds, what):
+        """Record a type error unless ``value`` is one of ``kinds`` (bool never counts as int)."""
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if not ok:
+            self.error(path, "must be %s, got %s %r" % (what, _type_name(value), value))
+        return ok
+
+    def unknown_keys(self, path, mapping, allowed):
+        for key in mapping:
+            if key not in allowed:
+                self.error(
+                    "%s.%s" % (path, key) if path else str(key),
+                    "unknown key%s (accepted: %s)" % (_suggest(key, allowed), ", ".join(allowed)),
+                )
+
+    def str_list(self, path, value):
+        if not self.expect(path, value, list, "a list of strings"):
+            return []
+        good = []
+        for index, item in enumerate(value):
+            if self.expect("%s[%d]" % (path, index), item, str, "a string"):
+                good.append(item)
+        return good
+
+    # -- sections -------------------------------------------------------------------------------------------
+
+    def run(self):
+        config = self.config
+        if not isinstance(config, dict):
+            self.error("config", "must be a mapping in Galaxy's job_conf.yml schema, got %s" % _type_name(config))
+            return
+        self.unknown_keys("", config, TOP_KEYS)
+        self.check_runners(config.get("runners"))
+        self.check_handling(config.get("handling"))
+        self.collect_environments(config.get("execution"))
+        self.collect_resources(config.get("resources"))
+        self.check_environments(config.get("execution"))
+        self.check_tools(config.get("tools"))
+        self.check_limits(config.get("limits"))
+
+    def check_runners(self, runners):
+        if runners is None:
+            self.error("runners", "is required: Galaxy reads job_conf['runners'] unconditionally")
+            return
+        if not self.expect("runners", runners, dict, "a mapping of runner id to runner"):
+            return
+        for runner_id, runner in runners.items():
+            path = "runners.%s" % runner_id
+            if runner is None:
+                runner = {}
+            if not self.expect(path, runner, dict, "a mapping"):
+                continue
+            if "enabled" in runner:
+                if not self.expect(path + ".enabled", runner["enabled"], bool, "a boolean"):
+                    pass
+                elif not runner["enabled"]:
+                    self.disabled_runners.add(runner_id)
+            if "workers" in runner and not _is_positive_int(runner["workers"]):
+                self.error(path + ".workers", "must be a positive integer, got %r" % (runner["workers"],))
+            if "kwds" in runner:
+                self.expect(path + ".kwds", runner["kwds"], dict, "a mapping")
+            if runner_id == "dynamic":
+                # Galaxy treats runners.dynamic as the dynamic runner's params, never loads it.
+                if "rules_module" in runner:
+                    self.expect(path + ".rules_module", runner["rules_module"], str, "a string (a Python module)")
+                continue
+            load = runner.get("load")
+            if load is None:
+                self.error(path + ".load", "is required (for example galaxy.jobs.runners.slurm:SlurmJobRunner)")
+                self.runner_families[runner_id] = None
+                continue
+            if not self.expect(path + ".load", load, str, "a string"):
+                self.runner_families[runner_id] = None
+                continue
+            family = runner_family(load)
+            self.runner_families[runner_id] = family
+            if family is None:
+                known = [RUNNER_PREFIX + k for k in KNOWN_RUNNER_CLASSES]
+                self.warn(
+                    path + ".load",
+                    "'%s' is not a runner shipped with Galaxy 26.1%s; fine if it is a site runner on Galaxy's path"
+                    % (load, _suggest(load, known + list(KNOWN_RUNNER_MODULES))),
+                )
+            kwds = runner_kwds(runner)
+            if family in DRMAA_FAMILIES and "drmaa_library_path" in kwds:
+                self.expect(path + ".drmaa_library_path", kwds["drmaa_library_path"], str, "a path")
+
+    def check_handling(self, handling):
+        if handling is None:
+            handling = {}
+        if not self.expect("handling", handling, dict, "a mapping"):
+            return
+        self.unknown_keys("handling", handling, HANDLING_KEYS)
+        processes = handling.get("processes") or {}
+        if self.expect("handling.processes", processes, dict, "a mapping of handler id to handler"):
+            for handler_id in processes:
+                self.handler_ids.add(str(handler_id))
+            for handler_id, handler in processes.items():
+                path = "handling.processes.%s" % handler_id
+                if handler is None:
+                    continue
+                if not self.expect(path, handler, dict, "a mapping"):
+                    continue
+                self.unknown_keys(path, handler, HANDLER_KEYS)
+                if "tags" in handler:
+                    for tag in self.str_list(path + ".tags", handler["tags"]):
+                        if tag in self.handler_ids:
+                            self.error(
+                                path + ".tags", "'%s' is also a handler id; ids and tags share one namespace" % tag
+                            )
+                        self.handler_tags.add(tag)
+                if "plugins" in handler:
+                    for index, plugin in enumerate(self.str_list(path + ".plugins", handler["plugins"])):
+                        if plugin not in self.runner_families:
+                            self.error(
+                                "%s.plugins[%d]" % (path, index),
+                                "'%s' is not a defined runner (defined: %s)" % (plugin, _listing(self.runner_families)),
+                            )
+                if "environment" in handler:
+                    self.expect(path + ".environment", handler["environment"], dict, "a mapping of variable to value")
+        assign = handling.get("assign", [])
+        methods = []
+        if self.expect("handling.assign", assign, list, "a list of assignment methods"):
+            for index, method in enumerate(assign):
+                path = "handling.assign[%d]" % index
+                if not self.expect(path, method, str, "a string"):
+                    continue
+                if method.lower() not in ASSIGN_METHODS:
+                    self.error(
+                        path,
+                        "'%s' is not a handler assignment method%s (accepted: %s)"
+                        % (method, _suggest(method, ASSIGN_METHODS), ", ".join(ASSIGN_METHODS)),
+                    )
+                methods.append(method.lower())
+        for key in ("max_grab", "ready_window_size"):
+            if key in handling and not _is_positive_int(handling[key]):
+                self.error("handling.%s" % key, "must be a positive integer, got %r" % (handling[key],))
+        pool_methods = [m for m in methods if m in SELF_ASSIGN_FROM_POOL]
+        if pool_methods and not self.handler_ids and self.gravity_count == 0:
+            self.error(
+                "handling.assign",
+                "%s needs job handler processes, but none are defined (neither handling.processes nor gravity "
+                "handlers in galaxy.yml): every job would stay in state 'new'" % " and ".join(pool_methods),
+            )
+        database = self.database_connection if isinstance(self.database_connection, str) else ""
+        if "db-skip-locked" in methods and database.strip().lower().startswith("sqlite"):
+            self.error(
+                "handling.assign",
+                "db-skip-locked needs a database with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL, MySQL 8); "
+                "database_connection is SQLite",
+            )
+        if "default" in handling and self.expect("handling.default", handling["default"], str, "a string"):
+            self.check_handler_ref("handling.default", handling["default"])
+
+    def check_handler_ref(self, path, name):
+        known = self.handler_ids | self.handler_tags | self.gravity_names
+        if name not in known:
+            self.error(
+                path,
+                "'%s' is not a defined handler id or tag%s (defined: %s)"
+                % (name, _suggest(name, known), _listing(known)),
+            )
+
+    def collect_environments(self, execution):
+        if execution is None:
+            self.error("execution", "is required: Galaxy needs at least one environment to run jobs")
+            return
+        if not self.expect("execution", execution, dict, "a mapping"):
+            return
+        self.unknown_keys("execution", execution, ("default", "environments"))
+        environments = execution.get("environments")
+        if not environments:
+            self.error("execution.environments", "must define at least one environment")
+            return
+        if not self.expect("execution.environments", environments, (dict, list), "a mapping of id to environment"):
+            return
+        seen = {}
+        for env_id, env, path in environment_items(execution):
+            if env_id is None or not isinstance(env_id, str) or not env_id:
+                self.error(path + ".id", "each environment of a list needs a string id")
+                continue
+            if env_id in seen:
+                self.error(path + ".id", "duplicate environment id '%s' (also %s)" % (env_id, seen[env_id]))
+                continue
+            seen[env_id] = path
+            params = environment_params(env)
+            if "enabled" in params and not _truthy(params["enabled"]):
+                self.disabled_environments.add(env_id)
+                continue
+            self.environment_ids.add(env_id)
+        for env_id, env, path in environment_items(execution):
+            if isinstance(env, dict) and "tags" in env and env_id in self.environment_ids:
+                tags = env["tags"]
+                if isinstance(tags, list):
+                    for tag in tags:
+                        if isinstance(tag, str):
+                            if tag in self.environment_ids:
+                                self.error(
+                                    path + ".tags",
+                                    "'%s' is also an environment id; Galaxy would send jobs for '%s' to this "
+                                    "environment too" % (tag, tag),
+                                )
+                            self.environment_tags.add(tag)
+
+    def collect_resources(self, resources):
+        if resources is None:
+            return
+        if not self.expect("resources", resources, dict, "a mapping"):
+            return
+        self.unknown_keys("resources", resources, RESOURCES_KEYS)
+        groups = resources.get("groups") or {}
+        if self.expect("resources.groups", groups, dict, "a mapping of group id to a list of parameter names"):
+            for group_id, fields in groups.items():
+                self.resource_groups.add(group_id)
+                self.str_list("resources.groups.%s" % group_id, fields if fields is not None else [])
+        default = resources.get("default")
+        valid_default = "default" in resources and self.expect("resources.default", default, str, "a string")
+        if valid_default and default not in self.resource_groups:
+            self.error(
+                "resources.default",
+                "'%s' is not a defined resource group (defined: %s)" % (default, _listing(self.resource_groups)),
+            )
+
+    def check_environment_ref(self, path, name):
+        known = self.environment_ids | self.environment_tags
+        if name in self.disabled_environments:
+            self.error(path, "'%s' is a disabled environment (enabled: false)" % name)
+        elif name not in known:
+            self.error(
+                path,
+                "'%s' is not a defined environment id or tag%s (defined: %s)"
+                % (name, _suggest(name, known), _listing(known)),
+            )
+
+    def check_environments(self, execution):
+        if not isinstance(execution, dict):
+            return
+        items = environment_items(execution)
+        default = execution.get("default")
+        if default is not None:
+            if self.expect("execution.default", default, str, "a string"):
+                self.check_environment_ref("execution.default", default)
+        elif len(self.environment_ids | self.environment_tags) > 1:
+            self.error(
+                "execution.default",
+                "is required when several environments are defined (defined: %s)" % _listing(self.environment_ids),
+            )
+        for env_id, env, path in items:
+            if env is None:
+                env = {}
+            if not self.expect(path, env, dict, "a mapping"):
+                continue
+            self.check_environment(env_id, env, path)
+
+    def check_environment(self, env_id, env, path):
+        runner = env.get("runner")
+        family = None
+        if runner is None:
+            self.error(path + ".runner", "is required")
+        elif self.expect(path + ".runner", runner, str, "a string"):
+            if runner in BUILTIN_RUNNERS:
+                family = "dynamic"
+            elif runner in self.disabled_runners:
+                self.error(path + ".runner", "'%s' is a disabled runner (enabled: false)" % runner)
+            elif runner not in self.runner_families:
+                defined = [r for r in self.runner_families if r not in self.disabled_runners]
+                self.error(
+                    path + ".runner",
+                    "'%s' is not a defined runner%s (defined: %s)"
+                    % (runner, _suggest(runner, defined), _listing(defined)),
+                )
+            else:
+                family = self.runner_families[runner]
+        if "tags" in env:
+            self.str_list(path + ".tags", env["tags"])
+        for key in ("shell", "metadata_strategy", "tool_evaluation_strategy"):
+            if key in env:
+                self.expect("%s.%s" % (path, key), env[key], str, "a string")
+        if "params" in env and self.expect(path + ".params", env["params"], dict, "a mapping"):
+            ignored = [k for k in env if k not in ENVIRONMENT_ATTRIBUTES + ("params", "metrics")]
+            if ignored:
+                self.error(
+                    path,
+                    "Galaxy ignores %s because the environment has a params mapping; move them into params"
+                    % ", ".join(sorted(ignored)),
+                )
+        if "env" in env:
+            self.check_env_list(path + ".env", env["env"])
+        if "resubmit" in env:
+            self.check_resubmits(path + ".resubmit", env["resubmit"])
+        params = environment_params(env)
+        params_path = path + ".params" if isinstance(env.get("params"), dict) else path
+        self.check_params(family, params, params_path)
+
+    def check_env_list(self, path, entries):
+        if not self.expect(path, entries, list, "a list of {name, value} / {file} / {execute} mappings"):
+            return
+        for index, entry in enumerate(entries):
+            item = "%s[%d]" % (path, index)
+            if not self.expect(item, entry, dict, "a mapping"):
+                continue
+            self.unknown_keys(item, entry, ENV_KEYS)
+            for key in ("name", "value", "file", "execute"):
+                if key in entry and entry[key] is not None:
+                    self.expect("%s.%s" % (item, key), entry[key], str, "a string (quote numbers)")
+            if "raw" in entry:
+                self.expect(item + ".raw", entry["raw"], bool, "a boolean")
+            kinds = [k for k in ("value", "file", "execute") if entry.get(k) is not None]
+            if len(kinds) != 1:
+                self.error(item, "needs exactly one of value (with name), file or execute, got %s" % (kinds or "none"))
+            elif kinds == ["value"] and not entry.get("name"):
+                self.error(item + ".name", "is required with value")
+
+    def check_resubmits(self, path, resubmits):
+        if not self.expect(path, resubmits, list, "a list of mappings"):
+            return
+        for index, resubmit in enumerate(resubmits):
+            item = "%s[%d]" % (path, index)
+            if not self.expect(item, resubmit, dict, "a mapping"):
+                continue
+            self.unknown_keys(item, resubmit, RESUBMIT_KEYS)
+            if "condition" in resubmit:
+                self.expect(item + ".condition", resubmit["condition"], str, "a string (a Python-like expression)")
+            if "delay" in resubmit and not isinstance(resubmit["delay"], (str, int, float)):
+                self.error(item + ".delay", "must be a number or an expression, got %s" % _type_name(resubmit["delay"]))
+            if "environment" in resubmit and self.expect(
+                item + ".environment", resubmit["environment"], str, "a string"
+            ):
+                self.check_environment_ref(item + ".environment", resubmit["environment"])
+            if "handler" in resubmit and self.expect(item + ".handler", resubmit["handler"], str, "a string"):
+                self.check_handler_ref(item + ".handler", resubmit["handler"])
+
+    def check_params(self, family, params, path):
+        if "local_slots" in params and not _is_positive_int(params["local_slots"]):
+            self.error(path + ".local_slots", "must be a positive integer, got %r" % (params["local_slots"],))
+        if family in DRMAA_FAMILIES:
+            for key in DRMAA_RESERVED:
+                if key in params:
+                    self.error(
+                        "%s.%s" % (path, key),
+                        "is set by Galaxy's DRMAA runner for every job and must not be given "
+                        "(reserved: %s)" % ", ".join(DRMAA_RESERVED),
+                    )
+            for key in ("nativeSpecification", "native_specification"):
+                if key in params and not isinstance(params[key], str):
+                    self.error(
+                        "%s.%s" % (path, key),
+                        "must be a string of scheduler options, got %s %r" % (_type_name(params[key]), params[key]),
+                    )
+            if "nativeSpecification" in params and "native_specification" in params:
+                self.error(
+                    path + ".native_specification",
+                    "is ignored because nativeSpecification is also set; keep one",
+                )
+        elif family == "pbs":
+            for key in PBS_RESERVED:
+                if key in params:
+                    self.error(
+                        "%s.%s" % (path, key),
+                        "is set by Galaxy's PBS runner for every job and must not be given "
+                        "(reserved: %s)" % ", ".join(PBS_RESERVED),
+                    )
+        elif family == "cli":
+            for key, accepted in (("shell_plugin", CLI_SHELL_PLUGINS), ("job_plugin", CLI_JOB_PLUGINS)):
+                value = params.get(key)
+                if value is None:
+                    self.error(
+                        "%s.%s" % (path, key), "is required for the cli runner (accepted: %s)" % ", ".join(accepted)
+                    )
+                elif value not in accepted:
+                    self.error(
+                        "%s.%s" % (path, key),
+                        "'%s' is not a cli %s plugin%s (accepted: %s)"
+                        % (value, key.split("_")[0], _suggest(value, accepted), ", ".join(accepted)),
+                    )
+            for key, value in params.items():
+                if (key.startswith("shell_") or key.startswith("job_")) and isinstance(value, (dict, list)):
+                    self.error("%s.%s" % (path, key), "must be a scalar: the cli runner passes it as a plugin argument")
+        elif family == "aws_batch":
+            if not _truthy(params.get("docker_enabled", False)):
+                self.error(path + ".docker_enabled", "must be true: the AWS Batch runner runs every job in a container")
+            for key in AWS_BATCH_REQUIRED:
+                if not params.get(key):
+                    self.error("%s.%s" % (path, key), "is required by the AWS Batch runner")
+            auto_platform = _truthy(params.get("auto_platform", False))
+            fargate = params.get("fargate_version")
+            if auto_platform and not fargate:
+                self.error(path + ".fargate_version", "is required when auto_platform is true")
+            if auto_platform and isinstance(params.get("job_queue"), str) and "," not in params["job_queue"]:
+                self.error(path + ".job_queue", "must name two queues 'FARGATE_QUEUE,EC2_QUEUE' with auto_platform")
+            gpu = params.get("gpu", 0)
+            if gpu not in (None, 0, "0", "") and (fargate or auto_platform):
+                self.error(path + ".gpu", "GPUs are not available on Fargate: drop fargate_version/auto_platform")
+
+    def check_tools(self, tools):
+        if tools is None:
+            return
+        if not self.expect("tools", tools, list, "a list of tool mappings"):
+            return
+        seen = {}
+        for index, tool in enumerate(tools):
+            path = "tools[%d]" % index
+            if not self.expect(path, tool, dict, "a mapping"):
+                continue
+            has_id, has_class = "id" in tool, "class" in tool
+            if has_id == has_class:
+                self.error(path, "needs exactly one of id or class")
+                continue
+            key = None
+            if has_id and self.expect(path + ".id", tool["id"], str, "a string"):
+                key = ("id", tool["id"].lower().rstrip("/"))
+            if has_class and self.expect(path + ".class", tool["class"], str, "a string"):
+                if tool["class"] not in TOOL_CLASSES:
+                    self.error(
+                        path + ".class",
+                        "'%s' is not a tool class (accepted: %s)" % (tool["class"], ", ".join(TOOL_CLASSES)),
+                    )
+                key = ("class", tool["class"])
+            if "environment" in tool and self.expect(path + ".environment", tool["environment"], str, "a string"):
+                self.check_environment_ref(path + ".environment", tool["environment"])
+            if "handler" in tool and self.expect(path + ".handler", tool["handler"], str, "a string"):
+                self.check_handler_ref(path + ".handler", tool["handler"])
+            group = tool.get("resources")
+            valid_group = "resources" in tool and self.expect(path + ".resources", group, str, "a string")
+            if valid_group and group not in self.resource_groups:
+                self.error(
+                    path + ".resources",
+                    "'%s' is not a defined resource group (defined: %s)" % (group, _listing(self.resource_groups)),
+                )
+            if key is not None:
+                params = tool.get("params") or {k: v for k, v in tool.items() if k not in TOOL_ATTRIBUTES}
+                signature = (key, repr(sorted(params.items(), key=lambda kv: str(kv[0]))))
+                if signature in seen:
+                    self.error(
+                        path,
+                        "duplicate mapping for %s '%s' (same params as %s): Galaxy would never use this one"
+                        % (key[0], key[1], seen[signature]),
+                    )
+                else:
+                    seen[signature] = path
+
+    def check_limits(self, limits):
+        if limits is None:
+            return
+        if not self.expect("limits", limits, list, "a list of limit mappings"):
+            return
+        seen = {}
+        for index, limit in enumerate(limits):
+            path = "limits[%d]" % index
+            if not self.expect(path, limit, dict, "a mapping"):
+                continue
+            self.unknown_keys(path, limit, LIMIT_KEYS)
+            limit_type = limit.get("type")
+            if not self.expect(path + ".type", limit_type, str, "a string"):
+                continue
+            if limit_type not in LIMIT_TYPES:
+                self.error(
+                    path + ".type",
+                    "'%s' is not a limit type%s (accepted: %s)"
+                    % (limit_type, _suggest(limit_type, LIMIT_TYPES), ", ".join(LIMIT_TYPES)),
+                )
+                continue
+            for key in ("id", "tag"):
+                if key in limit:
+                    self.expect("%s.%s" % (path, key), limit[key], str, "a string")
+            value = limit.get("value")
+            target = None
+            if limit_type in ENVIRONMENT_LIMITS:
+                if "id" in limit and isinstance(limit["id"], str):
+                    target = limit["id"]
+                    if limit["id"] not in self.environment_ids:
+                        self.error(
+                            path + ".id",
+                            "'%s' is not a defined environment id (defined: %s)"
+                            % (limit["id"], _listing(self.environment_ids)),
+                        )
+                elif "tag" in limit and isinstance(limit["tag"], str):
+                    target = limit["tag"]
+                    self.check_environment_ref(path + ".tag", limit["tag"])
+                else:
+                    self.error(path, "%s needs an environment id or tag" % limit_type)
+            if limit_type in CONCURRENCY_LIMITS + ENVIRONMENT_LIMITS:
+                if not (_is_int(value) or (isinstance(value, str) and value.strip().isdigit())):
+                    self.error(path + ".value", "must be a number of jobs, got %s %r" % (_type_name(value), value))
+            elif limit_type in ("walltime", "total_walltime"):
+                if not (isinstance(value, str) and WALLTIME_RE.match(value)):
+                    self.error(path + ".value", "must be a walltime 'HH:MM:SS' (quoted), got %r" % (value,))
+            elif limit_type == "output_size" and not (
+                _is_int(value) or (isinstance(value, str) and SIZE_RE.match(value))
+            ):
+                self.error(path + ".value", "must be a size such as '10GB' or a number of bytes, got %r" % (value,))
+            if limit_type == "total_walltime" and "window" not in limit:
+                self.error(path + ".window", "is required for total_walltime (a number of days)")
+            if "window" in limit and not _is_positive_int(limit["window"]):
+                if not _is_int(limit["window"]):
+                    self.error(
+                        path + ".window",
+                        "must be an integer (days), got %s %r" % (_type_name(limit["window"]), limit["window"]),
+                    )
+                else:
+                    self.error(path + ".window", "must be a positive number of days, got %r" % (limit["window"],))
+            signature = (limit_type.replace("destination_", "environment_"), target)
+            if signature in seen:
+                self.error(
+                    path,
+                    "duplicate limit %s%s (also %s)"
+                    % (limit_type, " for '%s'" % target if target else "", seen[signature]),
+                )
+            else:
+                seen[signature] = path
+
+
+def validate(config, database_connection=None, gravity_handlers=None):
+    """Check a job configuration; return ``(errors, warnings)``, each a list of ``"path: message"`` strings.
+
+    ``database_connection`` (Galaxy's, when known) enables the SQLite check; ``gravity_handlers`` (galaxy.yml's
+    ``gravity.handlers``) counts the handler processes gravity starts and the names/pools jobs may be sent to.
+    """
+    validator = _Validator(config, database_connection, gravity_handlers)
+    validator.run()
+    return validator.errors, validator.warnings
+
+
+def summarize(config):
+    """What the role needs to know about a (valid) configuration.
+
+    ``drmaa_runners``: ids of enabled runners that need the drmaa Python package and libdrmaa;
+    ``drmaa_library_paths``: runner id to its ``drmaa_library_path`` param, where set;
+    ``runner_families``: runner id to family (None for site runners).
+    """
+    families = {}
+    drmaa = []
+    paths = {}
+    for runner_id, runner in ((config or {}).get("runners") or {}).items():
+        runner = runner or {}
+        if runner_id == "dynamic":
+            continue
+        family = runner_family(runner.get("load"))
+        families[runner_id] = family
+        if runner.get("enabled", True) is False:
+            continue
+        if family in DRMAA_FAMILIES:
+            drmaa.append(runner_id)
+            kwds = runner_kwds(runner)
+            if kwds.get("drmaa_library_path"):
+                paths[runner_id] = kwds["drmaa_library_path"]
+    return {"drmaa_runners": drmaa, "drmaa_library_paths": paths, "runner_families": families}
+
+
+# -- rendering ------------------------------------------------------------------------------------------------
+
+
+def render_yaml(config):
+    """job_conf.yml text: the configuration as given (key order kept), under a header comment."""
+    if not HAS_YAML:
+        raise RuntimeError("PyYAML is required to render job_conf.yml")
+    body = yaml.safe_dump(config, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1000)
+    return YAML_HEADER + body
+
+
+def _xml_text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+class _XmlRenderer:
+    def __init__(self, config):
+        self.config = config
+        self.errors = []
+
+    def error(self, path, message):
+        self.errors.append("%s: %s" % (path, message))
+
+    def add_params(self, parent, params, path):
+        for key, value in params.items():
+            if key in ("container", "container_override") and isinstance(value, list):
+                param = ET.SubElement(parent, "param", id=str(key))
+                for index, container in enumerate(value):
+                    if not isinstance(container, dict) or "identifier" not in container:
+                        self.error("%s.%s[%d]" % (path, key, index), "needs an identifier to be expressed in XML")
+                        continue
+                    attrs = {
+                        k: _xml_text(v) for k, v in container.items() if k in ("type", "shell", "resolve_dependencies")
+                    }
+                    extra = [k for k in container if k not in ("type", "shell", "resolve_dependencies", "identifier")]
+                    if extra:
+                        self.error(
+                            "%s.%s[%d]" % (path, key, index), "keys %s cannot be expressed in XML" % ", ".join(extra)
+                        )
+                    element = ET.SubElement(param, "container", attrs)
+                    element.text = _xml_text(container["identifier"])
+                continue
+            if isinstance(value, (dict, list)):
+                self.error(
+                    "%s.%s" % (path, key),
+                    "a %s cannot be expressed as a job_conf.xml param (text only); use format yaml" % _type_name(value),
+                )
+                continue
+            param = ET.SubElement(parent, "param", id=str(key))
+            param.text = _xml_text(value)
+
+    def render(self):
+        config = self.config
+        root = ET.Element("job_conf")
+        root.append(ET.Comment(" %s " % XML_HEADER))
+
+        plugins = ET.SubElement(root, "plugins")
+        for runner_id, runner in (config.get("runners") or {}).items():
+            runner = runner or {}
+            attrs = {"id": str(runner_id), "type": "runner"}
+            if runner.get("load") is not None:
+                attrs["load"] = str(runner["load"])
+            if runner.get("workers") is not None:
+                attrs["workers"] = _xml_text(runner["workers"])
+            plugin = ET.SubElement(plugins, "plugin", attrs)
+            self.add_params(plugin, runner_kwds(runner), "runners.%s" % runner_id)
+
+        handling = config.get("handling") or {}
+        if handling:
+            attrs = {}
+            if handling.get("assign"):
+                attrs["assign_with"] = ",".join(handling["assign"])
+            for key in ("max_grab", "ready_window_size", "default"):
+                if handling.get(key) is not None:
+                    attrs[key] = _xml_text(handling[key])
+            handlers = ET.SubElement(root, "handlers", attrs)
+            for handler_id, handler in (handling.get("processes") or {}).items():
+                handler = handler or {}
+                attrs = {"id": str(handler_id)}
+                if handler.get("tags"):
+                    attrs["tags"] = ",".join(handler["tags"])
+                element = ET.SubElement(handlers, "handler", attrs)
+                for plugin_id in handler.get("plugins") or []:
+                    ET.SubElement(element, "plugin", id=str(plugin_id))
+                if handler.get("environment"):
+                    self.error(
+                        "handling.processes.%s.environment" % handler_id,
+                        "cannot be expressed in job_conf.xml; use format yaml",
+                    )
+
+        execution = config.get("execution") or {}
+        attrs = {}
+        if execution.get("default") is not None:
+            attrs["default"] = str(execution["default"])
+        destinations = ET.SubElement(root, "destinations", attrs)
+        for env_id, env, path in environment_items(execution):
+            env = env or {}
+            attrs = {"id": str(env_id), "runner": str(env.get("runner"))}
+            if env.get("tags"):
+                attrs["tags"] = ",".join(env["tags"])
+            metrics = env.get("metrics")
+            params = dict(environment_params(env))
+            params.pop("metrics", None)
+            if isinstance(metrics, dict) and metrics.get("src") == "disabled":
+                attrs["metrics"] = "false"
+            elif isinstance(metrics, dict) and metrics.get("src") == "path" and metrics.get("path"):
+                attrs["metrics"] = str(metrics["path"])
+            elif metrics is not None and not (isinstance(metrics, dict) and metrics.get("src", "default") == "default"):
+                self.error(path + ".metrics", "only {src: default|disabled|path} can be expressed in job_conf.xml")
+            if env.get("shell") is not None:
+                self.error(path + ".shell", "Galaxy's XML parser ignores a destination's shell; use format yaml")
+            destination = ET.SubElement(destinations, "destination", attrs)
+            # Galaxy's XML parser turns docker_sudo on when a destination leaves it out; the YAML parser does not.
+            # Saying false keeps the XML form meaning what the YAML form means.
+            if "docker_sudo" not in params:
+                params["docker_sudo"] = False
+            self.add_params(destination, params, path)
+            for entry in env.get("env") or []:
+                attrs = {}
+                if entry.get("name") is not None:
+                    attrs["id"] = str(entry["name"])
+                if entry.get("file") is not None:
+                    attrs["file"] = str(entry["file"])
+                if entry.get("execute") is not None:
+                    attrs["exec"] = str(entry["execute"])
+                if entry.get("raw"):
+                    attrs["raw"] = "true"
+                element = ET.SubElement(destination, "env", attrs)
+                if entry.get("value") is not None:
+                    element.text = _xml_text(entry["value"])
+            for resubmit in env.get("resubmit") or []:
+                attrs = {}
+                for key, attr in (("condition", "condition"), ("environment", "destination"), ("handler", "handler")):
+                    if resubmit.get(key) is not None:
+                        attrs[attr] = str(resubmit[key])
+                if resubmit.get("delay") is not None:
+                    attrs["delay"] = _xml_text(resubmit["delay"])
+                ET.SubElement(destination, "resubmit", attrs)
+
+        resources = config.get("resources") or {}
+        if resources:
+            attrs = {}
+            if resources.get("default") is not None:
+                attrs["default"] = str(resources["default"])
+            element = ET.SubElement(root, "resources", attrs)
+            for group_id, fields in (resources.get("groups") or {}).items():
+                group = ET.SubElement(element, "group", id=str(group_id))
+                group.text = ",".join(fields or [])
+
+        tools = config.get("tools") or []
+        if tools:
+            element = ET.SubElement(root, "tools")
+            for index, tool in enumerate(tools):
+                attrs = {}
+                for key, attr in (
+                    ("id", "id"),
+                    ("class", "class"),
+                    ("handler", "handler"),
+                    ("environment", "destination"),
+                    ("resources", "resources"),
+                ):
+                    if tool.get(key) is not None:
+                        attrs[attr] = str(tool[key])
+                tool_element = ET.SubElement(element, "tool", attrs)
+                params = tool.get("params") or {k: v for k, v in tool.items() if k not in TOOL_ATTRIBUTES}
+                self.add_params(tool_element, params, "tools[%d]" % index)
+
+        limits = config.get("limits") or []
+        if limits:
+            element = ET.SubElement(root, "limits")
+            for limit in limits:
+                limit_type = limit["type"]
+                # Galaxy before 21.01 only knows the destination_* spelling; 21.01 and later read both.
+                if limit_type.startswith("environment_"):
+                    limit_type = "destination_" + limit_type[len("environment_") :]
+                attrs = {"type": limit_type}
+                for key in ("id", "tag", "window"):
+                    if limit.get(key) is not None:
+                        attrs[key] = _xml_text(limit[key])
+                limit_element = ET.SubElement(element, "limit", attrs)
+                limit_element.text = _xml_text(limit.get("value"))
+
+        if self.errors:
+            raise JobConfRenderError(self.errors)
+        _indent(root)
+        return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _indent(element, level=0):
+    """Pretty-print in place (ElementTree.indent needs Python 3.9; this works everywhere)."""
+    pad = "\n" + "    " * level
+    children = list(element)
+    if children:
+        if not (element.text and element.text.strip()):
+            element.text = pad + "    "
+        for child in children:
+            _indent(child, level + 1)
+            if not (child.tail and child.tail.strip()):
+                child.tail = pad + "    "
+        children[-1].tail = pad
+
+
+def render_xml(config):
+    """job_conf.xml text for Galaxy releases that read only XML; raises JobConfRenderError for YAML-only features."""
+    return _XmlRenderer(config).render()
+
+
+def format_for_path(path):
+    """The format Galaxy will parse ``path`` as: it treats any job_config_file containing '.xml' as XML."""
+    return "xml" if ".xml" in str(path) else "yaml"
+
+
+def render(config, fmt):
+    if fmt == "xml":
+        return render_xml(config)
+    if fmt == "yaml":
+        return render_yaml(config)
+    raise ValueError("format must be yaml or xml, got %r" % (fmt,))

@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, gxhpc.cluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: galaxy_job_conf
+short_description: Write a validated Galaxy job configuration (job_conf.yml or job_conf.xml)
+version_added: 0.1.0
+description:
+  - Validates a Galaxy job configuration given in Galaxy's own YAML job-conf schema (C(runners), C(handling),
+    C(execution), C(tools), C(resources), C(limits)) and writes it as C(job_conf.yml), or as C(job_conf.xml)
+    for Galaxy releases that read only XML.
+  - "Galaxy accepts many broken job configurations at start-up and fails only when it dispatches a job. This
+    module refuses them before they reach the server and reports every error at once, each with its path, for
+    example C(execution.environments.big.runner: 'slurm2' is not a defined runner (defined: local, slurm))."
+  - "Checks: environment runners, C(execution.default), C(handling.default), tools' environment, handler and
+    resources, resubmit targets and limits name a defined id or tag; no duplicate ids; a default when there are
+    several environments; valid C(handling.assign) methods; C(db-skip-locked) and C(db-transaction-isolation)
+    have handler processes; C(db-skip-locked) is not used with SQLite; runner parameters as Galaxy's cluster
+    documentation states them (drmaa, slurm, univa, pbs, cli, aws_batch, local); types as Galaxy's
+    C(job_config_schema.yml) states them. A C(load) string that is not a runner shipped with Galaxy is a warning."
+  - On a validation error nothing is written, so the file on disk stays byte-identical.
+  - The file is written atomically, and only when its text changes.
+author:
+  - gxhpc.cluster developers
+requirements:
+  - PyYAML on the managed host for O(format=yaml) (Debian package C(python3-yaml)).
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Validates and reports what would change without writing.
+  diff_mode:
+    support: full
+    description: Returns the file's text before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on any POSIX host.
+options:
+  config:
+    description:
+      - The job configuration, a mapping in Galaxy's YAML job-conf schema (see Galaxy's
+        C(lib/galaxy/config/sample/job_conf.sample.yml)).
+    type: dict
+    required: true
+  dest:
+    description:
+      - Path of the job configuration file. Galaxy parses any C(job_config_file) whose name contains C(.xml) as
+        XML and everything else as YAML, so the name must match O(format).
+    type: path
+    required: true
+    aliases: [path]
+  format:
+    description:
+      - C(yaml) writes C(job_conf.yml), C(xml) writes C(job_conf.xml) for older Galaxy releases, C(auto) picks
+        the format from the name of O(dest) the way Galaxy does.
+      - YAML-only features (a destination's C(shell), a handler's C(environment), nested params such as
+        C(metrics) lists) make O(format=xml) fail with their paths.
+    type: str
+    choices: [auto, yaml, xml]
+    default: auto
+  database_connection:
+    description:
+      - Galaxy's C(database_connection), when known; enables the check that C(db-skip-locked) is not used with
+        SQLite. Only its scheme is looked at.
+    type: str
+  gravity_handlers:
+    description:
+      - The C(gravity.handlers) mapping of Galaxy's C(galaxy.yml). Its handler processes count as handlers for
+        the C(handling.assign) checks, and their names and pools may be used as handler ids and tags.
+    type: dict
+    default: {}
+  validate_only:
+    description: Only validate; never write.
+    type: bool
+    default: false
+  backup:
+    description: Keep a timestamped copy of the previous file when it is changed.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Write job_conf.yml for a Slurm cluster
+  gxhpc.cluster.galaxy_job_conf:
+    dest: /srv/galaxy/config/job_conf.yml
+    owner: root
+    group: galaxy
+    mode: "0640"
+    config:
+      runners:
+        local:
+          load: galaxy.jobs.runners.local:LocalJobRunner
+          workers: 4
+        slurm:
+          load: galaxy.jobs.runners.slurm:SlurmJobRunner
+          drmaa_library_path: /usr/lib/slurm-drmaa/lib/libdrmaa.so.1
+      handling:
+        assign: [db-skip-locked]
+      execution:
+        default: slurm
+        environments:
+          local:
+            runner: local
+          slurm:
+            runner: slurm
+            native_specification: --ntasks=1 --time=02:00:00
+      tools:
+        - class: local
+          environment: local
+    gravity_handlers:
+      handler:
+        processes: 2
+        pools: [job-handlers, workflow-schedulers]
+  register: job_conf
+
+- name: The same configuration as job_conf.xml for an older Galaxy
+  gxhpc.cluster.galaxy_job_conf:
+    dest: /srv/galaxy/config/job_conf.xml
+    config: "{{ my_job_conf }}"
+"""
+
+RETURN = r"""
+dest:
+  description: The file that was managed.
+  returned: always
+  type: str
+  sample: /srv/galaxy/config/job_conf.yml
+format:
+  description: The format that was written (C(yaml) or C(xml)).
+  returned: always
+  type: str
+  sample: yaml
+errors:
+  description: Every validation or rendering error, each prefixed with its path.
+  returned: on failure
+  type: list
+  elements: str
+  sample: ["execution.environments.big.runner: 'slurm2' is not a defined runner (defined: local, slurm)"]
+drmaa_runners:
+  description: Ids of enabled runners that use the drmaa Python package (drmaa, slurm and univa runners).
+  returned: success
+  type: list
+  elements: str
+  sample: [slurm]
+drmaa_library_paths:
+  description: Runner id to the C(drmaa_library_path) param set on that runner.
+  returned: success
+  type: dict
+  sample: {slurm: /usr/lib/slurm-drmaa/lib/libdrmaa.so.1}
+runner_families:
+  description: Runner id to the family of its runner class (C(null) for a runner Galaxy does not ship).
+  returned: success
+  type: dict
+  sample: {local: local, slurm: slurm}
+content_changed:
+  description: Whether the file's text changed (as opposed to only its owner, group or mode).
+  returned: success
+  type: bool
+backup_file:
+  description: The copy of the previous file, when O(backup=true) and the file changed.
+  returned: when a backup was made
+  type: str
+"""
+
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
+from ansible.module_utils.common.text.converters import to_bytes, to_text  # noqa: E402
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import (  # noqa: E402
+    HAS_YAML,
+    JobConfRenderError,
+    format_for_path,
+    render,
+    summarize,
+    validate,
+)
+
+
+def write_atomically(module, path, text):
+    """Write text next to path, then rename it over path: Galaxy never reads half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".galaxy_job_conf.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(to_bytes(text))
+        module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=dict(
+            config=dict(type="dict", required=True),
+            dest=dict(type="path", required=True, aliases=["path"]),
+            format=dict(type="str", default="auto", choices=["auto", "yaml", "xml"]),
+            database_connection=dict(type="str", no_log=True),
+            gravity_handlers=dict(type="dict", default={}),
+            validate_only=dict(type="bool", default=False),
+            backup=dict(type="bool", default=False),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    dest = module.params["dest"]
+    implied = format_for_path(dest)
+    fmt = module.params["format"]
+    if fmt == "auto":
+        fmt = implied
+    result = dict(changed=False, dest=dest, format=fmt, content_changed=False)
+
+    errors, warnings = validate(
+        module.params["config"],
+        database_connection=module.params["database_connection"],
+        gravity_handlers=module.params["gravity_handlers"],
+    )
+    if fmt != implied:
+        errors.append(
+            "dest: Galaxy parses '%s' as %s (it treats any job_config_file containing '.xml' as XML), "
+            "but format is %s" % (dest, implied.upper(), fmt)
+        )
+    for warning in warnings:
+        module.warn(warning)
+    if not errors:
+        if fmt == "yaml" and not HAS_YAML:
+            module.fail_json(msg=missing_required_lib("PyYAML (Debian: python3-yaml)"), **result)
+        try:
+            after_text = render(module.params["config"], fmt)
+        except JobConfRenderError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        result["errors"] = errors
+        module.fail_json(
+            msg="invalid Galaxy job configuration (%d error%s):\n%s"
+            % (len(errors), "" if len(errors) == 1 else "s", "\n".join(errors)),
+            **result,
+        )
+
+    result.update(summarize(module.params["config"]))
+    if module.params["validate_only"]:
+        module.exit_json(**result)
+
+    exists = os.path.exists(dest)
+    before_text = ""
+    if exists:
+        if os.path.isdir(dest):
+            module.fail_json(msg="%s is a directory" % dest, **result)
+        with open(dest, "rb") as handle:
+            before_text = to_text(handle.read(), errors="surrogate_or_strict")
+    elif not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
+        module.fail_json(msg="the directory of %s does not exist (this module creates no directories)" % dest, **result)
+
+    content_changed = not exists or before_text != after_text
+    result["content_changed"] = content_changed
+    result["changed"] = content_changed
+    result["diff"] = dict(before_header=dest, after_header=dest, before=before_text, after=after_text)
+
+    if content_changed and not module.check_mode:
+        if exists and module.params["backup"]:
+            result["backup_file"] = module.backup_local(dest)
+        write_atomically(module, dest, after_text)
+
+    if exists or not module.check_mode:
+        file_args = module.load_file_common_arguments(module.params, path=dest)
+        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+
+    module.exit_json(**result)
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()
