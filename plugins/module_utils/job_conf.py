@@ -777,14 +777,12 @@ class _Validator:
                 self.error(path + ".value", "must be a size such as '10GB' or a number of bytes, got %r" % (value,))
             if limit_type == "total_walltime" and "window" not in limit:
                 self.error(path + ".window", "is required for total_walltime (a number of days)")
-            if "window" in limit and not _is_positive_int(limit["window"]):
-                if not _is_int(limit["window"]):
-                    self.error(
-                        path + ".window",
-                        "must be an integer (days), got %s %r" % (_type_name(limit["window"]), limit["window"]),
-                    )
-                else:
-                    self.error(path + ".window", "must be a positive number of days, got %r" % (limit["window"],))
+            window = limit.get("window")
+            if "window" in limit and not _is_int(window):
+                # job_config_schema.yml: window is an int (a YAML-quoted "30" is refused by the schema)
+                self.error(path + ".window", "must be an integer (days), got %s %r" % (_type_name(window), window))
+            elif "window" in limit and window <= 0:
+                self.error(path + ".window", "must be a positive number of days, got %r" % (window,))
             signature = (limit_type.replace("destination_", "environment_"), target)
             if signature in seen:
                 self.error(

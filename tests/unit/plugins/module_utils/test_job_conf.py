@@ -1,0 +1,511 @@
+"""job_conf validation and rendering: one test per rule, every error with its path."""
+
+import copy
+import xml.etree.ElementTree as ET  # noqa: S405 - parses XML this code just rendered
+
+import pytest
+import yaml
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils import job_conf
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import (
+    JobConfRenderError,
+    format_for_path,
+    render_xml,
+    render_yaml,
+    runner_family,
+    summarize,
+    validate,
+)
+
+BASE = {
+    "runners": {
+        "local": {"load": "galaxy.jobs.runners.local:LocalJobRunner", "workers": 4},
+        "slurm": {"load": "galaxy.jobs.runners.slurm:SlurmJobRunner"},
+    },
+    "handling": {"assign": ["db-skip-locked"], "processes": {"handler0": {"tags": ["handlers"]}, "handler1": None}},
+    "execution": {
+        "default": "slurm",
+        "environments": {
+            "local": {"runner": "local", "tags": ["small"]},
+            "slurm": {"runner": "slurm", "native_specification": "--ntasks=1"},
+        },
+    },
+    "tools": [{"class": "local", "environment": "local"}],
+    "resources": {"default": "default", "groups": {"default": [], "all": ["processors", "memory"]}},
+    "limits": [{"type": "registered_user_concurrent_jobs", "value": 2}],
+}
+
+
+def config(**changes):
+    """BASE with dotted-path changes; a value of DELETE removes the key."""
+    result = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        keys = dotted.split("__")
+        target = result
+        for key in keys[:-1]:
+            target = target[int(key)] if isinstance(target, list) else target.setdefault(key, {})
+        if value is DELETE:
+            target.pop(keys[-1], None)
+        elif isinstance(target, list):
+            target[int(keys[-1])] = value
+        else:
+            target[keys[-1]] = value
+    return result
+
+
+DELETE = object()
+
+
+def errors_of(cfg, **kwargs):
+    errors, _ = validate(cfg, **kwargs)
+    return errors
+
+
+def test_base_is_valid():
+    assert validate(BASE) == ([], [])
+
+
+# (changes, expected error) pairs: each bad input is named by its path.
+BAD = [
+    # references
+    (
+        {"execution__environments__big": {"runner": "slurm2"}},
+        "execution.environments.big.runner: 'slurm2' is not a defined runner (did you mean 'slurm'?) "
+        "(defined: local, slurm)",
+    ),
+    ({"execution__default": "nowhere"}, "execution.default: 'nowhere' is not a defined environment id or tag"),
+    ({"execution__default": DELETE}, "execution.default: is required when several environments are defined"),
+    ({"handling__default": "nobody"}, "handling.default: 'nobody' is not a defined handler id or tag"),
+    ({"tools": [{"id": "bwa", "environment": "nope"}]}, "tools[0].environment: 'nope' is not a defined environment"),
+    ({"tools": [{"id": "bwa", "handler": "nope"}]}, "tools[0].handler: 'nope' is not a defined handler id or tag"),
+    ({"tools": [{"id": "bwa", "resources": "nope"}]}, "tools[0].resources: 'nope' is not a defined resource group"),
+    ({"resources__default": "nope"}, "resources.default: 'nope' is not a defined resource group"),
+    (
+        {"execution__environments__slurm__resubmit": [{"condition": "walltime_reached", "environment": "long"}]},
+        "execution.environments.slurm.resubmit[0].environment: 'long' is not a defined environment id or tag",
+    ),
+    (
+        {"execution__environments__slurm__resubmit": [{"handler": "h9"}]},
+        "execution.environments.slurm.resubmit[0].handler: 'h9' is not a defined handler id or tag",
+    ),
+    (
+        {"handling__processes__handler0__plugins": ["sge"]},
+        "handling.processes.handler0.plugins[0]: 'sge' is not a defined runner",
+    ),
+    (
+        {"limits": [{"type": "environment_user_concurrent_jobs", "id": "nope", "value": 1}]},
+        "limits[0].id: 'nope' is not a defined environment id",
+    ),
+    (
+        {"limits": [{"type": "environment_total_concurrent_jobs", "tag": "nope", "value": 1}]},
+        "limits[0].tag: 'nope' is not a defined environment id or tag",
+    ),
+    (
+        {"runners__slurm__enabled": False},
+        "execution.environments.slurm.runner: 'slurm' is a disabled runner (enabled: false)",
+    ),
+    # duplicate ids
+    (
+        {
+            "execution__environments": [{"id": "a", "runner": "local"}, {"id": "a", "runner": "slurm"}],
+            "execution__default": "a",
+        },
+        "execution.environments[1].id: duplicate environment id 'a' (also execution.environments[0])",
+    ),
+    (
+        {"execution__environments__local__tags": ["slurm"]},
+        "execution.environments.local.tags: 'slurm' is also an environment id",
+    ),
+    (
+        {"handling__processes__handler0__tags": ["handler1"]},
+        "handling.processes.handler0.tags: 'handler1' is also a handler id",
+    ),
+    (
+        {"tools": [{"id": "bwa", "environment": "slurm"}, {"id": "BWA/", "environment": "local"}]},
+        "tools[1]: duplicate mapping for id 'bwa' (same params as tools[0])",
+    ),
+    (
+        {"limits": [{"type": "walltime", "value": "1:00:00"}, {"type": "walltime", "value": "2:00:00"}]},
+        "limits[1]: duplicate limit walltime (also limits[0])",
+    ),
+    # handling
+    ({"handling__assign": ["db-skip-lock"]}, "handling.assign[0]: 'db-skip-lock' is not a handler assignment method"),
+    ({"handling__assign": "db-skip-locked"}, "handling.assign: must be a list of assignment methods, got str"),
+    ({"handling__processes": DELETE}, "handling.assign: db-skip-locked needs job handler processes"),
+    (
+        {"handling__processes": DELETE, "handling__assign": ["db-transaction-isolation"]},
+        "handling.assign: db-transaction-isolation needs job handler processes",
+    ),
+    ({"handling__max_grab": 0}, "handling.max_grab: must be a positive integer, got 0"),
+    ({"handling__asign": ["db-self"]}, "handling.asign: unknown key (did you mean 'assign'?)"),
+    # drmaa, slurm, univa params
+    (
+        {"execution__environments__slurm__outputPath": "/tmp/x"},
+        "execution.environments.slurm.outputPath: is set by Galaxy's DRMAA runner for every job",
+    ),
+    (
+        {"execution__environments__slurm__jobName": "x"},
+        "execution.environments.slurm.jobName: is set by Galaxy's DRMAA runner",
+    ),
+    (
+        {"execution__environments__slurm__native_specification": ["--ntasks=1"]},
+        "execution.environments.slurm.native_specification: must be a string of scheduler options, got list",
+    ),
+    (
+        {"execution__environments__slurm__nativeSpecification": "--mem=1G"},
+        "execution.environments.slurm.native_specification: is ignored because nativeSpecification is also set",
+    ),
+    # local
+    ({"runners__local__workers": 0}, "runners.local.workers: must be a positive integer, got 0"),
+    (
+        {"execution__environments__local__local_slots": -2},
+        "execution.environments.local.local_slots: must be a positive",
+    ),
+    (
+        {"execution__environments__local__local_slots": "four"},
+        "execution.environments.local.local_slots: must be a positive",
+    ),
+    # types from job_config_schema.yml
+    (
+        {"execution__environments__local__tags": "small,fast"},
+        "execution.environments.local.tags: must be a list of strings",
+    ),
+    (
+        {"execution__environments__local__env": [{"name": "N", "value": 4}]},
+        "execution.environments.local.env[0].value: must be a string (quote numbers), got int 4",
+    ),
+    (
+        {"execution__environments__local__env": [{"name": "N", "value": "4", "file": "/x"}]},
+        "execution.environments.local.env[0]: needs exactly one of value (with name), file or execute",
+    ),
+    (
+        {"limits": [{"type": "total_walltime", "window": "30", "value": "24:00:00"}]},
+        "limits[0].window: must be an integer (days), got str '30'",
+    ),
+    ({"limits": [{"type": "total_walltime", "value": "24:00:00"}]}, "limits[0].window: is required for total_walltime"),
+    ({"limits": [{"type": "walltime", "value": "24h"}]}, "limits[0].value: must be a walltime 'HH:MM:SS'"),
+    ({"limits": [{"type": "output_size", "value": "big"}]}, "limits[0].value: must be a size"),
+    (
+        {"limits": [{"type": "registered_user_concurrent_jobs", "value": "two"}]},
+        "limits[0].value: must be a number of jobs",
+    ),
+    ({"limits": [{"type": "concurrent_jobz", "value": 1}]}, "limits[0].type: 'concurrent_jobz' is not a limit type"),
+    ({"tools": [{"id": "x", "class": "local"}]}, "tools[0]: needs exactly one of id or class"),
+    ({"tools": [{"class": "remote"}]}, "tools[0].class: 'remote' is not a tool class"),
+    ({"runners__local__workers": True}, "runners.local.workers: must be a positive integer, got True"),
+    ({"runners__local__enabled": "no"}, "runners.local.enabled: must be a boolean, got str"),
+    ({"runners__slurm__load": DELETE}, "runners.slurm.load: is required"),
+    ({"runners": DELETE}, "runners: is required"),
+    ({"execution__environments": {}}, "execution.environments: must define at least one environment"),
+    ({"execution__environments__local__runner": DELETE}, "execution.environments.local.runner: is required"),
+    ({"jobs": {}}, "jobs: unknown key"),
+    (
+        {"execution__environments__slurm__params": {"native_specification": "--ntasks=2"}},
+        "execution.environments.slurm: Galaxy ignores native_specification because the environment has a params",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"), BAD, ids=[e.split(":")[0] + "|" + str(i) for i, (_, e) in enumerate(BAD)]
+)
+def test_bad_input_is_rejected_with_its_path(changes, expected):
+    errors = errors_of(config(**changes))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_all_errors_are_reported_at_once():
+    cfg = config(
+        execution__environments__big={"runner": "slurm2"},
+        handling__assign=["db-skip-lock"],
+        runners__local__workers=0,
+    )
+    errors = errors_of(cfg)
+    assert len(errors) == 3, errors
+
+
+def test_sqlite_with_db_skip_locked():
+    errors = errors_of(BASE, database_connection="sqlite:///./database/universe.sqlite?isolation_level=IMMEDIATE")
+    assert any(e.startswith("handling.assign: db-skip-locked needs a database with") for e in errors)
+    assert errors_of(BASE, database_connection="postgresql:///galaxy?host=/var/run/postgresql") == []
+
+
+def test_gravity_handlers_count_as_handler_processes():
+    cfg = config(handling__processes=DELETE)
+    assert errors_of(cfg)
+    gravity = {"handler": {"processes": 2, "pools": ["job-handlers", "job-handlers.special"]}}
+    assert errors_of(cfg, gravity_handlers=gravity) == []
+    # gravity's process names and pool tags are valid handler references
+    cfg["tools"].append({"id": "bwa", "handler": "special"})
+    cfg["handling"]["default"] = "handler_0"
+    assert errors_of(cfg, gravity_handlers=gravity) == []
+    assert errors_of(cfg, gravity_handlers={"handler": {"processes": 0}})
+
+
+def test_mem_self_needs_no_handlers():
+    assert errors_of(config(handling={"assign": ["mem-self"]})) == []
+
+
+def test_pbs_reserved_params():
+    cfg = config(runners__pbs={"load": "galaxy.jobs.runners.pbs:PBSJobRunner"})
+    for key in ("-o", "Output_Path", "-e", "Error_Path", "-N", "Job_Name"):
+        cfg["execution"]["environments"]["pbs"] = {"runner": "pbs", key: "x"}
+        assert any(
+            e.startswith("execution.environments.pbs.%s: is set by Galaxy's PBS runner" % key) for e in errors_of(cfg)
+        )
+    cfg["execution"]["environments"]["pbs"] = {"runner": "pbs", "Resource_List": "walltime=72:00:00,nodes=1:ppn=8"}
+    assert errors_of(cfg) == []
+
+
+def test_univa_and_drmaa_share_drmaa_rules():
+    for load in ("galaxy.jobs.runners.univa:UnivaJobRunner", "galaxy.jobs.runners.drmaa:DRMAAJobRunner", "drmaa"):
+        cfg = config(runners__grid={"load": load})
+        cfg["execution"]["environments"]["grid"] = {"runner": "grid", "errorPath": "x", "nativeSpecification": 5}
+        errors = errors_of(cfg)
+        assert any(e.startswith("execution.environments.grid.errorPath:") for e in errors), load
+        assert any(e.startswith("execution.environments.grid.nativeSpecification: must be a string") for e in errors)
+
+
+def cli_config(**params):
+    cfg = config(runners__cli={"load": "galaxy.jobs.runners.cli:ShellJobRunner"})
+    cfg["execution"]["environments"]["ssh"] = dict({"runner": "cli"}, **params)
+    return cfg
+
+
+def test_cli_needs_shell_and_job_plugin():
+    errors = errors_of(cli_config())
+    assert any(e.startswith("execution.environments.ssh.shell_plugin: is required for the cli runner") for e in errors)
+    assert any(e.startswith("execution.environments.ssh.job_plugin: is required for the cli runner") for e in errors)
+    errors = errors_of(cli_config(shell_plugin="SSH", job_plugin="Torq"))
+    assert any(e.startswith("execution.environments.ssh.shell_plugin: 'SSH' is not a cli shell plugin") for e in errors)
+    assert any(e.startswith("execution.environments.ssh.job_plugin: 'Torq' is not a cli job plugin") for e in errors)
+    for shell in job_conf.CLI_SHELL_PLUGINS:
+        for job in ("Torque", "SlurmTorque", "Slurm", "LSF"):
+            assert errors_of(cli_config(shell_plugin=shell, job_plugin=job, shell_hostname="h", job_ncpus=4)) == []
+    errors = errors_of(cli_config(shell_plugin="LocalShell", job_plugin="Slurm", job_time=["1h"]))
+    assert any(e.startswith("execution.environments.ssh.job_time: must be a scalar") for e in errors)
+
+
+def aws_config(**params):
+    cfg = config(runners__aws={"load": "galaxy.jobs.runners.aws:AWSBatchJobRunner"})
+    env = {
+        "runner": "aws",
+        "docker_enabled": True,
+        "job_queue": "q",
+        "job_role_arn": "arn:role",
+        "efs_filesystem_id": "fs-1",
+        "efs_mount_point": "/mnt/efs",
+    }
+    env.update(params)
+    cfg["execution"]["environments"]["aws"] = {k: v for k, v in env.items() if v is not DELETE}
+    return cfg
+
+
+def test_aws_batch_rules():
+    assert errors_of(aws_config()) == []
+    assert errors_of(aws_config(fargate_version="1.4.0")) == []
+    assert errors_of(aws_config(gpu=1)) == []
+    for key in ("job_queue", "job_role_arn"):
+        errors = errors_of(aws_config(**{key: DELETE}))
+        assert any(
+            e.startswith("execution.environments.aws.%s: is required by the AWS Batch runner" % key) for e in errors
+        )
+    errors = errors_of(aws_config(docker_enabled=DELETE))
+    assert any(e.startswith("execution.environments.aws.docker_enabled: must be true") for e in errors)
+    errors = errors_of(aws_config(docker_enabled=False))
+    assert any(e.startswith("execution.environments.aws.docker_enabled: must be true") for e in errors)
+    errors = errors_of(aws_config(gpu=1, fargate_version="1.4.0"))
+    assert any(e.startswith("execution.environments.aws.gpu: GPUs are not available on Fargate") for e in errors)
+    errors = errors_of(aws_config(auto_platform=True))
+    assert any(
+        e.startswith("execution.environments.aws.fargate_version: is required when auto_platform") for e in errors
+    )
+
+
+def test_unknown_load_is_a_warning_not_an_error():
+    cfg = config(runners__mine={"load": "site_runners.mine:MyRunner"})
+    cfg["execution"]["environments"]["mine"] = {"runner": "mine"}
+    errors, warnings = validate(cfg)
+    assert errors == []
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "runners.mine.load: 'site_runners.mine:MyRunner' is not a runner"
+    )
+
+
+def test_typo_in_load_suggests_the_real_runner():
+    cfg = config(runners__slurm={"load": "galaxy.jobs.runners.slurm:SlurmJobRuner"})
+    _, warnings = validate(cfg)
+    assert "did you mean 'galaxy.jobs.runners.slurm:SlurmJobRunner'" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("load", "family"),
+    [
+        ("galaxy.jobs.runners.local:LocalJobRunner", "local"),
+        ("local", "local"),
+        ("galaxy.jobs.runners.drmaa", "drmaa"),
+        ("galaxy.jobs.runners.univa:UnivaJobRunner", "univa"),
+        ("galaxy.jobs.runners.pulsar:PulsarKubernetesJobRunner", "pulsar"),
+        ("galaxy.jobs.runners.aws:AWSBatchJobRunner", "aws_batch"),
+        ("galaxy.jobs.runners.gcp_batch:GoogleCloudBatchJobRunner", "gcp_batch"),
+        ("galaxy.jobs.runners.kubernetes:KubernetesJobRunner", "kubernetes"),
+        ("galaxy.jobs.runners.htcondor:HTCondorJobRunner", "htcondor"),
+        ("galaxy.jobs.runners.drmma:DRMAAJobRunner", None),
+        ("mysite.runners:Thing", None),
+        (None, None),
+    ],
+)
+def test_runner_family(load, family):
+    assert runner_family(load) == family
+
+
+def test_dynamic_runner_needs_no_definition():
+    cfg = config()
+    cfg["execution"]["environments"]["tpv"] = {
+        "runner": "dynamic",
+        "type": "python",
+        "function": "map_tool_to_destination",
+    }
+    assert errors_of(cfg) == []
+
+
+def test_disabled_environment_cannot_be_referenced():
+    cfg = config(execution__environments__local__enabled=False)
+    assert any(e.startswith("tools[0].environment: 'local' is a disabled environment") for e in errors_of(cfg))
+
+
+def test_environment_tag_is_a_valid_default_and_target():
+    cfg = config(execution__default="small")
+    cfg["limits"].append({"type": "environment_user_concurrent_jobs", "tag": "small", "value": 1})
+    assert errors_of(cfg) == []
+
+
+def test_single_environment_needs_no_default():
+    cfg = config(execution={"environments": {"local": {"runner": "local"}}}, tools=[], handling=DELETE)
+    assert errors_of(cfg) == []
+
+
+def test_not_a_mapping():
+    assert errors_of(["runners"]) == ["config: must be a mapping in Galaxy's job_conf.yml schema, got list"]
+
+
+def test_summarize():
+    cfg = config(runners__slurm__drmaa_library_path="/usr/lib/slurm-drmaa/lib/libdrmaa.so.1")
+    cfg["runners"]["off"] = {"load": "galaxy.jobs.runners.univa:UnivaJobRunner", "enabled": False}
+    summary = summarize(cfg)
+    assert summary["drmaa_runners"] == ["slurm"]
+    assert summary["drmaa_library_paths"] == {"slurm": "/usr/lib/slurm-drmaa/lib/libdrmaa.so.1"}
+    assert summary["runner_families"] == {"local": "local", "slurm": "slurm", "off": "univa"}
+
+
+# -- rendering ------------------------------------------------------------------------------------------------
+
+
+def test_render_yaml_round_trips_and_keeps_order():
+    text = render_yaml(BASE)
+    assert text.startswith("# Galaxy job configuration, written by Ansible")
+    assert yaml.safe_load(text) == BASE
+    assert list(yaml.safe_load(text)) == list(BASE)
+
+
+def test_render_xml_structure():
+    cfg = config()
+    cfg["execution"]["environments"]["slurm"].update(
+        {
+            "env": [{"name": "A", "value": "1"}, {"file": "/etc/profile.d/x.sh"}, {"execute": "module load x"}],
+            "resubmit": [{"condition": "walltime_reached", "environment": "local", "handler": "handler0", "delay": 30}],
+            "docker_enabled": True,
+        }
+    )
+    cfg["limits"].append({"type": "environment_total_concurrent_jobs", "id": "slurm", "value": 5})
+    cfg["limits"].append({"type": "total_walltime", "window": 30, "value": "24:00:00"})
+    root = ET.fromstring(render_xml(cfg).split("\n", 1)[1])  # noqa: S314 - our own output
+    plugins = {p.get("id"): p for p in root.find("plugins")}
+    assert plugins["local"].get("workers") == "4"
+    assert plugins["slurm"].get("load") == "galaxy.jobs.runners.slurm:SlurmJobRunner"
+    handlers = root.find("handlers")
+    assert handlers.get("assign_with") == "db-skip-locked"
+    assert [h.get("id") for h in handlers] == ["handler0", "handler1"]
+    assert handlers[0].get("tags") == "handlers"
+    destinations = root.find("destinations")
+    assert destinations.get("default") == "slurm"
+    slurm = [d for d in destinations if d.get("id") == "slurm"][0]
+    params = {p.get("id"): p.text for p in slurm.findall("param")}
+    assert params == {"native_specification": "--ntasks=1", "docker_enabled": "true", "docker_sudo": "false"}
+    envs = slurm.findall("env")
+    assert (envs[0].get("id"), envs[0].text) == ("A", "1")
+    assert envs[1].get("file") == "/etc/profile.d/x.sh"
+    assert envs[2].get("exec") == "module load x"
+    resubmit = slurm.find("resubmit")
+    assert resubmit.attrib == {
+        "condition": "walltime_reached",
+        "destination": "local",
+        "handler": "handler0",
+        "delay": "30",
+    }
+    local = [d for d in destinations if d.get("id") == "local"][0]
+    assert local.get("tags") == "small"
+    groups = {g.get("id"): g.text for g in root.find("resources")}
+    assert groups == {"default": None, "all": "processors,memory"}
+    assert root.find("tools")[0].attrib == {"class": "local", "destination": "local"}
+    limits = root.find("limits")
+    assert limits[1].attrib == {"type": "destination_total_concurrent_jobs", "id": "slurm"}
+    assert limits[1].text == "5"
+    assert limits[2].attrib == {"type": "total_walltime", "window": "30"}
+
+
+def test_render_xml_containers():
+    cfg = config()
+    cfg["execution"]["environments"]["local"]["container"] = [
+        {"type": "docker", "shell": "/bin/sh", "resolve_dependencies": False, "identifier": "busybox:1.36"}
+    ]
+    root = ET.fromstring(render_xml(cfg).split("\n", 1)[1])  # noqa: S314 - our own output
+    local = [d for d in root.find("destinations") if d.get("id") == "local"][0]
+    container = local.find("param[@id='container']/container")
+    assert container.text == "busybox:1.36"
+    assert container.attrib == {"type": "docker", "shell": "/bin/sh", "resolve_dependencies": "false"}
+
+
+def test_render_xml_refuses_yaml_only_features():
+    cfg = config()
+    cfg["execution"]["environments"]["local"]["shell"] = "/bin/bash"
+    cfg["execution"]["environments"]["local"]["metrics"] = [{"type": "core"}]
+    cfg["execution"]["environments"]["slurm"]["tpv_config_files"] = ["a.yml"]
+    cfg["handling"]["processes"]["handler0"]["environment"] = {"FOO": "1"}
+    with pytest.raises(JobConfRenderError) as info:
+        render_xml(cfg)
+    paths = sorted(e.split(":")[0] for e in info.value.errors)
+    assert paths == [
+        "execution.environments.local.metrics",
+        "execution.environments.local.shell",
+        "execution.environments.slurm.tpv_config_files",
+        "handling.processes.handler0.environment",
+    ]
+
+
+def test_render_xml_metrics_forms():
+    cfg = config()
+    cfg["execution"]["environments"]["local"]["metrics"] = {"src": "disabled"}
+    cfg["execution"]["environments"]["slurm"]["metrics"] = {"src": "path", "path": "/srv/galaxy/config/metrics.yml"}
+    root = ET.fromstring(render_xml(cfg).split("\n", 1)[1])  # noqa: S314 - our own output
+    metrics = {d.get("id"): d.get("metrics") for d in root.find("destinations")}
+    assert metrics == {"local": "false", "slurm": "/srv/galaxy/config/metrics.yml"}
+
+
+def test_render_xml_escapes_text():
+    cfg = config(execution__environments__slurm__native_specification="--comment='a<b & c'")
+    text = render_xml(cfg)
+    assert "--comment='a&lt;b &amp; c'" in text
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [
+        ("/srv/galaxy/config/job_conf.yml", "yaml"),
+        ("job_conf.xml", "xml"),
+        ("job_conf.xml.j2.yml", "xml"),
+        ("jobs.yaml", "yaml"),
+    ],
+)
+def test_format_for_path_follows_galaxy(path, fmt):
+    assert format_for_path(path) == fmt

@@ -1,0 +1,170 @@
+"""The galaxy_job_conf module: writes, check mode, diff, failures leave the file byte-identical."""
+
+import json
+import os
+import stat
+
+import pytest
+import yaml
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.gxhpc.cluster.plugins.modules import galaxy_job_conf
+
+CONFIG = {
+    "runners": {
+        "local": {"load": "galaxy.jobs.runners.local:LocalJobRunner", "workers": 4},
+        "slurm": {
+            "load": "galaxy.jobs.runners.slurm:SlurmJobRunner",
+            "drmaa_library_path": "/usr/lib/slurm-drmaa/lib/libdrmaa.so.1",
+        },
+    },
+    "execution": {
+        "default": "slurm",
+        "environments": {"local": {"runner": "local"}, "slurm": {"runner": "slurm", "native_specification": "-n 1"}},
+    },
+}
+BAD = {
+    "runners": {"local": {"load": "galaxy.jobs.runners.local:LocalJobRunner"}, "slurm": {"load": "slurm"}},
+    "handling": {"assign": ["db-skip-locked"]},
+    "execution": {"default": "big", "environments": {"big": {"runner": "slurm2"}, "local": {"runner": "local"}}},
+}
+ORIGINAL = b"# hand-written, must survive a failed run\r\nrunners: {}\n"
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(json.dumps(result, default=str))
+        self.result = result
+        self.failed = failed
+
+
+@pytest.fixture(autouse=True)
+def _no_exit(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise ModuleExit(kwargs, False)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise ModuleExit(kwargs, True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+
+def run(args, check_mode=False):
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    with patch_module_args(args), pytest.raises(ModuleExit) as info:
+        galaxy_job_conf.main()
+    return info.value
+
+
+def test_writes_yaml_then_is_idempotent(tmp_path):
+    dest = tmp_path / "job_conf.yml"
+    first = run({"config": CONFIG, "dest": str(dest), "mode": "0640"})
+    assert not first.failed and first.result["changed"], first.result
+    assert first.result["format"] == "yaml"
+    assert yaml.safe_load(dest.read_text()) == CONFIG
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o640
+    assert first.result["drmaa_runners"] == ["slurm"]
+    assert first.result["drmaa_library_paths"] == {"slurm": "/usr/lib/slurm-drmaa/lib/libdrmaa.so.1"}
+    second = run({"config": CONFIG, "dest": str(dest), "mode": "0640"})
+    assert not second.failed and not second.result["changed"]
+
+
+def test_writes_xml_by_file_name(tmp_path):
+    dest = tmp_path / "job_conf.xml"
+    result = run({"config": CONFIG, "dest": str(dest)}).result
+    assert result["format"] == "xml"
+    assert dest.read_text().startswith('<?xml version="1.0"?>\n<job_conf>')
+
+
+def test_check_mode_diff_and_no_write(tmp_path):
+    dest = tmp_path / "job_conf.yml"
+    dest.write_bytes(ORIGINAL)
+    result = run({"config": CONFIG, "dest": str(dest)}, check_mode=True).result
+    assert result["changed"]
+    assert result["diff"]["before"] == ORIGINAL.decode()
+    assert "SlurmJobRunner" in result["diff"]["after"]
+    assert dest.read_bytes() == ORIGINAL
+
+
+def test_check_mode_missing_file(tmp_path):
+    dest = tmp_path / "job_conf.yml"
+    result = run({"config": CONFIG, "dest": str(dest), "mode": "0600"}, check_mode=True).result
+    assert result["changed"] and not dest.exists()
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_invalid_config_fails_with_every_error_and_leaves_file(tmp_path, check_mode):
+    dest = tmp_path / "job_conf.yml"
+    dest.write_bytes(ORIGINAL)
+    os.chmod(dest, 0o600)
+    out = run({"config": BAD, "dest": str(dest), "mode": "0644", "backup": True}, check_mode=check_mode)
+    assert out.failed
+    errors = out.result["errors"]
+    assert any(e.startswith("execution.environments.big.runner: 'slurm2' is not a defined runner") for e in errors)
+    assert any(e.startswith("handling.assign: db-skip-locked needs job handler processes") for e in errors)
+    assert "invalid Galaxy job configuration (2 errors)" in out.result["msg"]
+    assert dest.read_bytes() == ORIGINAL
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600, "a failed run changes nothing, not even the mode"
+    assert os.listdir(tmp_path) == ["job_conf.yml"], "no backup, no temporary file"
+
+
+def test_xml_only_render_error_leaves_file(tmp_path):
+    dest = tmp_path / "job_conf.xml"
+    dest.write_bytes(ORIGINAL)
+    config = json.loads(json.dumps(CONFIG))
+    config["execution"]["environments"]["local"]["shell"] = "/bin/bash"
+    out = run({"config": config, "dest": str(dest)})
+    assert out.failed
+    assert out.result["errors"] == [
+        "execution.environments.local.shell: Galaxy's XML parser ignores a destination's shell; use format yaml"
+    ]
+    assert dest.read_bytes() == ORIGINAL
+
+
+def test_format_must_match_what_galaxy_will_parse(tmp_path):
+    out = run({"config": CONFIG, "dest": str(tmp_path / "job_conf.xml"), "format": "yaml"})
+    assert out.failed
+    assert out.result["errors"][0].startswith("dest: Galaxy parses")
+
+
+def test_sqlite_database_connection(tmp_path):
+    config = dict(CONFIG, handling={"assign": ["db-skip-locked"], "processes": {"handler0": None}})
+    args = {"config": config, "dest": str(tmp_path / "job_conf.yml")}
+    out = run(dict(args, database_connection="sqlite:///universe.sqlite"))
+    assert out.failed and any("SQLite" in e for e in out.result["errors"])
+    assert not run(dict(args, database_connection="postgresql:///galaxy")).failed
+
+
+def test_gravity_handlers(tmp_path):
+    config = dict(CONFIG, handling={"assign": ["db-skip-locked"]})
+    args = {"config": config, "dest": str(tmp_path / "job_conf.yml")}
+    assert run(args).failed
+    assert not run(dict(args, gravity_handlers={"handler": {"processes": 2, "pools": ["job-handlers"]}})).failed
+
+
+def test_warning_for_site_runner(tmp_path, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    config = json.loads(json.dumps(CONFIG))
+    config["runners"]["site"] = {"load": "mysite.runners:FancyRunner"}
+    out = run({"config": config, "dest": str(tmp_path / "job_conf.yml")})
+    assert not out.failed
+    assert warnings and warnings[0].startswith("runners.site.load:")
+
+
+def test_validate_only_writes_nothing(tmp_path):
+    dest = tmp_path / "job_conf.yml"
+    result = run({"config": CONFIG, "dest": str(dest), "validate_only": True}).result
+    assert not result["changed"] and not dest.exists()
+
+
+def test_backup(tmp_path):
+    dest = tmp_path / "job_conf.yml"
+    dest.write_bytes(ORIGINAL)
+    result = run({"config": CONFIG, "dest": str(dest), "backup": True}).result
+    with open(result["backup_file"], "rb") as handle:
+        assert handle.read() == ORIGINAL
