@@ -831,6 +831,30 @@ def summarize(config):
     return {"drmaa_runners": drmaa, "drmaa_library_paths": paths, "runner_families": families}
 
 
+def with_drmaa_library_path(config, path):
+    """A copy of ``config`` where every drmaa, slurm and univa runner without ``drmaa_library_path`` gets ``path``.
+
+    Galaxy's DRMAA runner sets DRMAA_LIBRARY_PATH from this param before it imports the drmaa package, so the
+    library reaches the handlers whatever starts them.
+    """
+    if not path or not isinstance(config, dict) or not isinstance(config.get("runners"), dict):
+        return config
+    result = dict(config)
+    runners = {}
+    for runner_id, runner in config["runners"].items():
+        if runner_id != "dynamic" and isinstance(runner or {}, dict):
+            runner = dict(runner or {})
+            if runner_family(runner.get("load")) in DRMAA_FAMILIES:
+                target = runner["kwds"] if isinstance(runner.get("kwds"), dict) else runner
+                if not target.get("drmaa_library_path"):
+                    if target is not runner:
+                        target = runner["kwds"] = dict(target)
+                    target["drmaa_library_path"] = path
+        runners[runner_id] = runner
+    result["runners"] = runners
+    return result
+
+
 # -- rendering ------------------------------------------------------------------------------------------------
 
 

@@ -78,6 +78,12 @@ options:
         the C(handling.assign) checks, and their names and pools may be used as handler ids and tags.
     type: dict
     default: {}
+  drmaa_library_path:
+    description:
+      - Set this C(drmaa_library_path) param on every drmaa, slurm and univa runner of O(config) that does not set
+        one. Galaxy's DRMAA runner exports it as C(DRMAA_LIBRARY_PATH) before importing the drmaa package, so
+        the library reaches the job handlers whatever process manager starts them.
+    type: path
   validate_only:
     description: Only validate; never write.
     type: bool
@@ -184,6 +190,7 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import (  #
     render,
     summarize,
     validate,
+    with_drmaa_library_path,
 )
 
 
@@ -208,6 +215,7 @@ def run_module():
             format=dict(type="str", default="auto", choices=["auto", "yaml", "xml"]),
             database_connection=dict(type="str", no_log=True),
             gravity_handlers=dict(type="dict", default={}),
+            drmaa_library_path=dict(type="path"),
             validate_only=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
         ),
@@ -221,8 +229,9 @@ def run_module():
         fmt = implied
     result = dict(changed=False, dest=dest, format=fmt, content_changed=False)
 
+    config = with_drmaa_library_path(module.params["config"], module.params["drmaa_library_path"])
     errors, warnings = validate(
-        module.params["config"],
+        config,
         database_connection=module.params["database_connection"],
         gravity_handlers=module.params["gravity_handlers"],
     )
@@ -233,11 +242,13 @@ def run_module():
         )
     for warning in warnings:
         module.warn(warning)
-    if not errors:
+    # Validating needs no PyYAML: a preflight check can run before python3-yaml is installed.
+    skip_render = module.params["validate_only"] and fmt == "yaml" and not HAS_YAML
+    if not errors and not skip_render:
         if fmt == "yaml" and not HAS_YAML:
             module.fail_json(msg=missing_required_lib("PyYAML (Debian: python3-yaml)"), **result)
         try:
-            after_text = render(module.params["config"], fmt)
+            after_text = render(config, fmt)
         except JobConfRenderError as exc:
             errors.extend(exc.errors)
     if errors:
@@ -248,7 +259,7 @@ def run_module():
             **result,
         )
 
-    result.update(summarize(module.params["config"]))
+    result.update(summarize(config))
     if module.params["validate_only"]:
         module.exit_json(**result)
 

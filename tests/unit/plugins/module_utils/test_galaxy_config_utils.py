@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+
 from ansible_collections.gxhpc.cluster.plugins.module_utils.galaxy_config import (
     GalaxyConfigError,
     apply_changes,

@@ -509,3 +509,17 @@ def test_render_xml_escapes_text():
 )
 def test_format_for_path_follows_galaxy(path, fmt):
     assert format_for_path(path) == fmt
+
+
+def test_with_drmaa_library_path():
+    cfg = config()
+    cfg["runners"]["univa"] = {"load": "univa", "drmaa_library_path": "/opt/uge/libdrmaa.so"}
+    cfg["runners"]["sge"] = {"load": "drmaa", "kwds": {"x": "1"}}
+    result = job_conf.with_drmaa_library_path(cfg, "/usr/local/lib/libdrmaa.so.1")
+    assert result["runners"]["slurm"]["drmaa_library_path"] == "/usr/local/lib/libdrmaa.so.1"
+    assert result["runners"]["univa"]["drmaa_library_path"] == "/opt/uge/libdrmaa.so", "an explicit path wins"
+    assert result["runners"]["sge"]["kwds"] == {"x": "1", "drmaa_library_path": "/usr/local/lib/libdrmaa.so.1"}
+    assert "drmaa_library_path" not in result["runners"]["local"]
+    assert "drmaa_library_path" not in cfg["runners"]["slurm"], "the input is not modified"
+    assert cfg["runners"]["sge"]["kwds"] == {"x": "1"}
+    assert job_conf.with_drmaa_library_path(cfg, None) is cfg

@@ -7,6 +7,7 @@ import stat
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+
 from ansible_collections.gxhpc.cluster.plugins.modules import galaxy_config
 
 

@@ -168,3 +168,22 @@ def test_backup(tmp_path):
     result = run({"config": CONFIG, "dest": str(dest), "backup": True}).result
     with open(result["backup_file"], "rb") as handle:
         assert handle.read() == ORIGINAL
+
+
+def test_drmaa_library_path_is_added_to_drmaa_runners(tmp_path):
+    dest = tmp_path / "job_conf.yml"
+    config = json.loads(json.dumps(CONFIG))
+    del config["runners"]["slurm"]["drmaa_library_path"]
+    result = run({"config": config, "dest": str(dest), "drmaa_library_path": "/usr/local/lib/libdrmaa.so.1"}).result
+    written = yaml.safe_load(dest.read_text())
+    assert written["runners"]["slurm"]["drmaa_library_path"] == "/usr/local/lib/libdrmaa.so.1"
+    assert "drmaa_library_path" not in written["runners"]["local"]
+    assert result["drmaa_library_paths"] == {"slurm": "/usr/local/lib/libdrmaa.so.1"}
+
+
+def test_validate_only_without_pyyaml(tmp_path, monkeypatch):
+    monkeypatch.setattr(galaxy_job_conf, "HAS_YAML", False)
+    out = run({"config": CONFIG, "dest": str(tmp_path / "job_conf.yml"), "validate_only": True})
+    assert not out.failed and out.result["drmaa_runners"] == ["slurm"]
+    out = run({"config": CONFIG, "dest": str(tmp_path / "job_conf.yml")})
+    assert out.failed and "PyYAML" in out.result["msg"]
