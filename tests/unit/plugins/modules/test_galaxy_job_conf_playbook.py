@@ -153,3 +153,113 @@ def test_bad_config_fails_and_leaves_files_byte_identical(tmp_path):
     assert recap["failed"] == 1
     assert "execution.environments.slurm.runner: 'slurm2' is not a defined runner" in result.stdout
     assert digests(config_dir) == written
+
+
+ROLE_PLAYBOOK = """\
+- name: Galaxy's job-runner side
+  hosts: localhost
+  gather_facts: false
+  vars:
+    galaxy_jobs_galaxy_root: "{dir}/server"
+    galaxy_jobs_config_dir: "{dir}/config"
+    galaxy_jobs_venv: "{dir}/venv"
+    galaxy_jobs_group: "{group}"
+    galaxy_jobs_drmaa_install: never
+    galaxy_jobs_drmaa_library_path: "{dir}/libdrmaa.so.1"
+    galaxy_jobs_conf:
+      runners:
+        local:
+          load: galaxy.jobs.runners.local:LocalJobRunner
+        slurm:
+          load: galaxy.jobs.runners.slurm:SlurmJobRunner
+      handling:
+        assign: [db-skip-locked]
+      execution:
+        default: slurm
+        environments:
+          local:
+            runner: local
+          slurm:
+            runner: slurm
+            native_specification: --ntasks=1
+  roles:
+    - gxhpc.cluster.galaxy_jobs
+"""
+
+GALAXY_YML = """\
+gravity:
+  process_manager: systemd
+  handlers:
+    handler:
+      processes: 2
+      pools: [job-handlers]
+galaxy:
+  database_connection: postgresql:///galaxy
+  job_config:
+    runners: {}
+"""
+
+
+def test_role_configures_gravity_and_restarts_only_on_change(tmp_path):
+    """The galaxy_jobs role against a fake gravity-managed Galaxy (no packages: install tag skipped)."""
+    import grp
+
+    import yaml
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    os.symlink(sys.executable, tmp_path / "venv" / "bin" / "python")
+    (tmp_path / "libdrmaa.so.1").write_text("")
+    calls = tmp_path / "galaxyctl.calls"
+    galaxyctl = tmp_path / "venv" / "bin" / "galaxyctl"
+    galaxyctl.write_text('#!/bin/sh\necho "$*" >> %s\n' % calls)
+    galaxyctl.chmod(0o755)
+    (tmp_path / "config" / "galaxy.yml").write_text(GALAXY_YML)
+    site = tmp_path / "role.yml"
+    site.write_text(ROLE_PLAYBOOK.format(dir=tmp_path, group=grp.getgrgid(os.getgid()).gr_name))
+
+    result, recap = ansible(site, "--skip-tags", "install", "--check", "--diff")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert recap["changed"] == 2 and not calls.exists()
+    assert (tmp_path / "config" / "galaxy.yml").read_text() == GALAXY_YML
+
+    result, recap = ansible(site, "--skip-tags", "install")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert recap["changed"] == 3  # job conf, galaxy.yml, the restart handler
+    assert calls.read_text() == "--config-file %s/config/galaxy.yml graceful\n" % tmp_path
+    galaxy_yml = yaml.safe_load((tmp_path / "config" / "galaxy.yml").read_text())
+    assert galaxy_yml["galaxy"]["job_config_file"] == "%s/config/job_conf.yml" % tmp_path
+    assert "job_config" not in galaxy_yml["galaxy"], "an inline job_config would win over job_config_file"
+    assert galaxy_yml["gravity"]["virtualenv"] == "%s/venv" % tmp_path
+    handler = galaxy_yml["gravity"]["handlers"]["handler"]
+    assert handler == {
+        "processes": 2,
+        "pools": ["job-handlers"],
+        "environment": {"DRMAA_LIBRARY_PATH": "%s/libdrmaa.so.1" % tmp_path},
+    }
+    job_conf = yaml.safe_load((tmp_path / "config" / "job_conf.yml").read_text())
+    assert job_conf["execution"]["default"] == "slurm"
+    written = digests(tmp_path / "config")
+
+    result, recap = ansible(site, "--skip-tags", "install")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert recap["changed"] == 0
+    assert calls.read_text().count("graceful") == 1, "no restart when nothing changed"
+    assert digests(tmp_path / "config") == written
+
+
+def test_role_bad_conf_fails_in_preflight_before_any_change(tmp_path):
+    import grp
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    os.symlink(sys.executable, tmp_path / "venv" / "bin" / "python")
+    (tmp_path / "config" / "galaxy.yml").write_text(GALAXY_YML.replace("      processes: 2\n", "      processes: 0\n"))
+    site = tmp_path / "role.yml"
+    site.write_text(ROLE_PLAYBOOK.format(dir=tmp_path, group=grp.getgrgid(os.getgid()).gr_name))
+    before = digests(tmp_path / "config")
+    result, recap = ansible(site, "--skip-tags", "install")
+    assert result.returncode != 0
+    assert "handling.assign: db-skip-locked needs job handler processes" in result.stdout
+    assert recap["changed"] == 0
+    assert digests(tmp_path / "config") == before
