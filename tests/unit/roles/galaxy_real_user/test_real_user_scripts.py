@@ -224,7 +224,7 @@ def test_runner_refuses_root_and_system_accounts(tmp_path, layout, user):
     assert drop.calls == [] and drmaa.calls == []
 
 
-@pytest.mark.parametrize("user", ["4711", "nosuchuser", "-1", "al ice", "../x", ""])
+@pytest.mark.parametrize("user", ["4711", "nosuchuser", "-1", "al ice", "../x", "", "alice\n", "2001\n"])
 def test_runner_refuses_unknown_users(tmp_path, layout, user):
     code, out, _, drmaa, drop = run_runner([user, _template(tmp_path)], layout)
     assert code == lib.EXIT_REFUSED
@@ -345,7 +345,7 @@ def test_killer_terminates_as_the_user(layout, accounts):
     assert any("terminated job 12345" in message for _, message in accounts)
 
 
-@pytest.mark.parametrize("job_id", ["--help-me", "1;rm -rf /", "", "a b", "$(id)"])
+@pytest.mark.parametrize("job_id", ["--help-me", "1;rm -rf /", "", "a b", "$(id)", "12345\n", "-1"])
 def test_killer_refuses_odd_job_ids(layout, job_id):
     code, _, drmaa, drop = run_killer(["--", job_id, "2001"], layout)
     assert code == lib.EXIT_REFUSED
