@@ -58,10 +58,10 @@ def _run_job(host, name, code):
     host.run("rm -f %s" % output)
     cmd = host.run(
         "cd /home/drmaatest && runuser -u drmaatest -- env DRMAA_LIBRARY_PATH=%s "
-        "/opt/drmaa-venv/bin/python /opt/drmaa_job.py %s %d",
+        "/opt/drmaa-venv/bin/python /opt/drmaa_job.py %s %s",
         LIBRARY,
         output,
-        code,
+        str(code),
     )
     assert cmd.rc == 0, cmd.stderr
     return json.loads(cmd.stdout.strip().splitlines()[-1]), host.file(output)
