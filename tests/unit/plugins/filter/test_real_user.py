@@ -5,6 +5,7 @@ import os
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.gxhpc.cluster.plugins.filter.real_user import (
     FilterModule,
     real_user_ancestors,
