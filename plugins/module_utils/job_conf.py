@@ -323,6 +323,34 @@ class _Validator:
         self.check_environments(config.get("execution"))
         self.check_tools(config.get("tools"))
         self.check_limits(config.get("limits"))
+        self.check_drmaa_libraries(config)
+
+    def check_drmaa_libraries(self, config):
+        """The drmaa package loads one libdrmaa per process: a handler must not load runners that need two."""
+        runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+        libraries = {}
+        for runner_id, family in self.runner_families.items():
+            if family in DRMAA_FAMILIES and runner_id not in self.disabled_runners:
+                path = runner_kwds(runners.get(runner_id)).get("drmaa_library_path")
+                # a runner without the param uses DRMAA_LIBRARY_PATH, which may well be the same library
+                if isinstance(path, str) and path:
+                    libraries[runner_id] = path
+        if len(set(libraries.values())) < 2:
+            return
+        handling = config.get("handling") if isinstance(config.get("handling"), dict) else {}
+        processes = handling.get("processes") if isinstance(handling.get("processes"), dict) else {}
+        loads = {"handling.processes.%s" % h: (p or {}).get("plugins") for h, p in processes.items()}
+        if not processes:
+            loads = {"runners": None}
+        for path, plugins in loads.items():
+            loaded = {r: lib for r, lib in libraries.items() if not isinstance(plugins, list) or r in plugins}
+            if len(set(loaded.values())) > 1:
+                self.error(
+                    path + (".plugins" if path != "runners" else ""),
+                    "a handler would load DRMAA runners with different libraries (%s); the drmaa package loads "
+                    "one libdrmaa per process, so give each its own handlers with plugins"
+                    % ", ".join("%s: %s" % item for item in sorted(loaded.items())),
+                )
 
     def check_runners(self, runners):
         if runners is None:
@@ -529,7 +557,9 @@ class _Validator:
         elif len(self.environment_ids | self.environment_tags) > 1:
             self.error(
                 "execution.default",
-                "is required when several environments are defined (defined: %s)" % _listing(self.environment_ids),
+                # Galaxy picks a default only when exactly one environment id or tag exists, else fails to start
+                "is required when several environments are defined (ids and tags: %s)"
+                % _listing(self.environment_ids | self.environment_tags),
             )
         for env_id, env, path in items:
             if env is None:
@@ -657,7 +687,7 @@ class _Validator:
                     self.error(
                         "%s.%s" % (path, key),
                         "'%s' is not a cli %s plugin%s (accepted: %s)"
-                        % (value, key.split("_")[0], _suggest(value, accepted), ", ".join(accepted)),
+                        % (value, key.split("_", 1)[0], _suggest(value, accepted), ", ".join(accepted)),
                     )
             for key, value in params.items():
                 if (key.startswith("shell_") or key.startswith("job_")) and isinstance(value, (dict, list)):

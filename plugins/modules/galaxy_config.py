@@ -22,7 +22,7 @@ description:
     not kept (the file is dumped with PyYAML); key order is kept.
   - The file is written atomically (a temporary file in the same directory, then a rename).
 author:
-  - gxhpc.cluster developers
+  - gxhpc.cluster contributors (!UNKNOWN)
 requirements:
   - PyYAML on the managed host (Debian package C(python3-yaml)).
 extends_documentation_fragment:

@@ -28,7 +28,7 @@ description:
   - On a validation error nothing is written, so the file on disk stays byte-identical.
   - The file is written atomically, and only when its text changes.
 author:
-  - gxhpc.cluster developers
+  - gxhpc.cluster contributors (!UNKNOWN)
 requirements:
   - PyYAML on the managed host for O(format=yaml) (Debian package C(python3-yaml)).
 extends_documentation_fragment:

@@ -523,3 +523,17 @@ def test_with_drmaa_library_path():
     assert "drmaa_library_path" not in cfg["runners"]["slurm"], "the input is not modified"
     assert cfg["runners"]["sge"]["kwds"] == {"x": "1"}
     assert job_conf.with_drmaa_library_path(cfg, None) is cfg
+
+
+def test_one_libdrmaa_per_handler():
+    cfg = config(runners__slurm__drmaa_library_path="/usr/lib/slurm-drmaa/lib/libdrmaa.so.1")
+    cfg["runners"]["sge"] = {"load": "drmaa", "drmaa_library_path": "/opt/sge/lib/libdrmaa.so"}
+    errors = errors_of(cfg)
+    assert any(e.startswith("handling.processes.handler0.plugins: a handler would load DRMAA runners") for e in errors)
+    cfg["handling"]["processes"] = {"h_slurm": {"plugins": ["local", "slurm"]}, "h_sge": {"plugins": ["sge"]}}
+    assert errors_of(cfg) == []
+    cfg["handling"] = {"assign": ["db-skip-locked"]}
+    errors = errors_of(cfg, gravity_handlers={"handler": {"processes": 1}})
+    assert any(e.startswith("runners: a handler would load DRMAA runners with different libraries") for e in errors)
+    cfg["runners"]["sge"]["drmaa_library_path"] = "/usr/lib/slurm-drmaa/lib/libdrmaa.so.1"
+    assert errors_of(cfg, gravity_handlers={"handler": {"processes": 1}}) == []
