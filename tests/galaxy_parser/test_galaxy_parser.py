@@ -132,3 +132,26 @@ def test_galaxy_rejects_what_the_validator_calls_missing_default(galaxy_python, 
     path.write_text(job_conf.render_yaml(config))
     result = run_parser(galaxy_python, str(path))[str(path)]
     assert not result["ok"] and "default" in result["error"]
+
+
+def test_galaxy_sample_job_conf_errors_are_found(galaxy_python):
+    """Galaxy's own job_conf.sample.yml: the validator finds its real mistakes (environments on an undefined
+    'pbs' runner and the 'drmma' typo the issue mentions) and nothing else, with no warnings."""
+    result = subprocess.run(
+        [galaxy_python, "-c", "import galaxy.config, os; print(os.path.dirname(galaxy.config.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    sample = os.path.join(result.stdout.strip(), "sample", "job_conf.sample.yml")
+    with open(sample) as handle:
+        errors, warnings = job_conf.validate(yaml.safe_load(handle))
+    assert sorted(e.split(":")[0] for e in errors) == [
+        "execution.environments.clean_tmp_by_job.runner",
+        "execution.environments.clean_tmp_drm.runner",
+        "execution.environments.clean_tmp_fast_scratch.runner",
+        "execution.environments.pbs.runner",
+        "execution.environments.pbs_longjobs.runner",
+    ]
+    assert "'drmma' is not a defined runner (did you mean 'drmaa'?)" in " ".join(errors)
+    assert warnings == []
