@@ -160,9 +160,9 @@ ROLE_PLAYBOOK = """\
   hosts: localhost
   gather_facts: false
   vars:
-    galaxy_jobs_galaxy_root: "{dir}/server"
     galaxy_jobs_config_dir: "{dir}/config"
     galaxy_jobs_venv: "{dir}/venv"
+    galaxy_jobs_user: "{user}"
     galaxy_jobs_group: "{group}"
     galaxy_jobs_drmaa_install: never
     galaxy_jobs_drmaa_library_path: "{dir}/libdrmaa.so.1"
@@ -203,6 +203,7 @@ galaxy:
 def test_role_configures_gravity_and_restarts_only_on_change(tmp_path):
     """The galaxy_jobs role against a fake gravity-managed Galaxy (no packages: install tag skipped)."""
     import grp
+    import pwd
 
     import yaml
 
@@ -216,7 +217,11 @@ def test_role_configures_gravity_and_restarts_only_on_change(tmp_path):
     galaxyctl.chmod(0o755)
     (tmp_path / "config" / "galaxy.yml").write_text(GALAXY_YML)
     site = tmp_path / "role.yml"
-    site.write_text(ROLE_PLAYBOOK.format(dir=tmp_path, group=grp.getgrgid(os.getgid()).gr_name))
+    site.write_text(
+        ROLE_PLAYBOOK.format(
+            dir=tmp_path, user=pwd.getpwuid(os.getuid()).pw_name, group=grp.getgrgid(os.getgid()).gr_name
+        )
+    )
 
     result, recap = ansible(site, "--skip-tags", "install", "--check", "--diff")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -250,13 +255,18 @@ def test_role_configures_gravity_and_restarts_only_on_change(tmp_path):
 
 def test_role_bad_conf_fails_in_preflight_before_any_change(tmp_path):
     import grp
+    import pwd
 
     (tmp_path / "config").mkdir()
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     os.symlink(sys.executable, tmp_path / "venv" / "bin" / "python")
     (tmp_path / "config" / "galaxy.yml").write_text(GALAXY_YML.replace("      processes: 2\n", "      processes: 0\n"))
     site = tmp_path / "role.yml"
-    site.write_text(ROLE_PLAYBOOK.format(dir=tmp_path, group=grp.getgrgid(os.getgid()).gr_name))
+    site.write_text(
+        ROLE_PLAYBOOK.format(
+            dir=tmp_path, user=pwd.getpwuid(os.getuid()).pw_name, group=grp.getgrgid(os.getgid()).gr_name
+        )
+    )
     before = digests(tmp_path / "config")
     result, recap = ansible(site, "--skip-tags", "install")
     assert result.returncode != 0
