@@ -1,0 +1,692 @@
+# Copyright: gxhpc.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cluster readiness: what each host reports, and how all hosts' reports become named failures.
+
+Galaxy's cluster documentation lists the pitfalls that break a deployment one failed job at a
+time: paths not shared at the same absolute path, NFS attribute caching, users whose uid differs
+between hosts or who have no login shell, a different Python on the nodes, a Galaxy host that
+cannot submit, and (for Slurm itself) MUNGE keys, slurm.conf and clocks that disagree. The
+gathering half of this file runs on every host (modules cluster_facts and cluster_job_probe);
+the evaluating half (evaluate, render_table) is pure and runs once over all hosts' reports.
+"""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import os
+import pwd
+import shlex
+import subprocess
+
+# Every failure the check can report: name -> (what went wrong, how to fix it). The names are
+# stable: docs/troubleshooting.md has one entry per name.
+FAILURES = {
+    "shared_path_missing": (
+        "a path Galaxy's jobs need does not exist",
+        "Mount the shared filesystem on {host} so that {path} exists at the same absolute path as on the Galaxy "
+        "server (or correct cluster_check_paths if {path} is not where Galaxy keeps {label}).",
+    ),
+    "shared_path_not_shared": (
+        "a job on the node does not see the file the Galaxy server wrote",
+        "{path} on {host} is a different filesystem from the Galaxy server's {path}: mount the same export there "
+        "(a directory that exists locally on the node hides a missing mount), then run the check again.",
+    ),
+    "shared_path_probe_failed": (
+        "the Galaxy server could not write its probe file",
+        "Make {path} writable by the Galaxy user (or root) on {host}; the check writes one small file there and "
+        "removes it again.",
+    ),
+    "node_job_failed": (
+        "a job pinned to the node did not run",
+        "Look at `sinfo -N -n {node}` and `scontrol show node {node}`, the slurmd log on {host} and MUNGE there; "
+        "the check's job must be able to start on {node} within cluster_check_job_wait seconds.",
+    ),
+    "nfs_attribute_caching": (
+        "NFS caches file attributes, so Galaxy can miss job outputs",
+        "Mount {path} with `noac` (or `actimeo=0`) on {host}, or let Galaxy wait for outputs with "
+        "`retry_job_output_collection` (e.g. 3) in galaxy.yml.",
+    ),
+    "user_missing": (
+        "a user jobs run as does not exist",
+        "Create {user} on {host} with the same uid and gid as on the Galaxy server (use the same directory "
+        "service, e.g. LDAP/SSSD, or fixed ids).",
+    ),
+    "uid_mismatch": (
+        "a user's uid or gid differs from the Galaxy server's",
+        "Give {user} the same uid and gid on {host} as on the Galaxy server ({expected}); files on the shared "
+        "filesystem are owned by numbers, not names.",
+    ),
+    "login_shell": (
+        "a user jobs run as has no real login shell",
+        "Give {user} a real login shell on {host} (e.g. `usermod -s /bin/bash {user}`); Slurm runs batch scripts "
+        "through it and /bin/false or nologin make every job fail.",
+    ),
+    "python_mismatch": (
+        "Python's major.minor differs from the Galaxy server's",
+        "Install Python {expected} on {host} (Galaxy's virtualenv on the shared filesystem was built for it and "
+        "jobs run its tools, metadata setting among them, on the node).",
+    ),
+    "submit_failed": (
+        "the Galaxy host cannot submit jobs",
+        "Make {host} a Slurm submit host (slurm_roles: ['submit'] with the cluster's slurm.conf and MUNGE key) and "
+        "check that {user} may submit: `runuser -u {user} -- sbatch --test-only --wrap true`.",
+    ),
+    "munge_key_mismatch": (
+        "the MUNGE key differs from the reference host's",
+        "Copy the MUNGE key of {expected} to {host} (gxhpc.cluster.munge distributes one key) and restart munge "
+        "there; never copy the key through a place others can read.",
+    ),
+    "slurm_conf_mismatch": (
+        "slurm.conf differs from the reference host's",
+        "Run the collection's slurm playbook for all hosts (or copy slurm.conf from {expected}), then "
+        "`scontrol reconfigure`.",
+    ),
+    "clock_skew": (
+        "the clock is off by more than MUNGE tolerates",
+        "Run a time service (chrony or systemd-timesyncd) on every host; MUNGE rejects credentials from clocks "
+        "more than {expected} seconds apart.",
+    ),
+}
+
+# Shells that mean "no login": Slurm execs the job script through the user's shell.
+NOLOGIN_SHELLS = frozenset(("nologin", "false", "true", "sync", "halt", "shutdown"))
+
+NFS_TYPES = frozenset(("nfs", "nfs4"))
+
+PROBE_PREFIX = ".gxhpc-cluster-check-"
+
+
+class ClusterCheckError(Exception):
+    """Bad input to the evaluation: the message names the parameter and what is accepted."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Gathering (runs on each host)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _unescape_mount_field(value):
+    # /proc/self/mountinfo escapes space, tab, newline and backslash as octal.
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        value = value.replace(code, char)
+    return value
+
+
+def parse_mountinfo(text):
+    """Parse /proc/self/mountinfo into a list of mounts (see proc(5))."""
+    mounts = []
+    for line in text.splitlines():
+        if " - " not in line:
+            continue
+        left, right = line.split(" - ", 1)
+        fields = left.split()
+        rest = right.split()
+        if len(fields) < 6 or len(rest) < 2:
+            continue
+        options = fields[5].split(",")
+        super_options = rest[2].split(",") if len(rest) > 2 else []
+        mounts.append(
+            {
+                "device": fields[2],
+                "root": _unescape_mount_field(fields[3]),
+                "mount_point": _unescape_mount_field(fields[4]),
+                "fstype": rest[0],
+                "source": _unescape_mount_field(rest[1]),
+                # Per-mount and per-superblock options together: NFS reports its caching in the latter.
+                "options": options + [o for o in super_options if o not in options],
+            }
+        )
+    return mounts
+
+
+def _is_under(path, mount_point):
+    return mount_point == "/" or path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
+
+
+def mount_of(path, device, mounts):
+    """Return the mount that holds ``path`` (already resolved), on ``device`` ("major:minor") if known.
+
+    The deepest mount point above the path wins; with stacked mounts the last one mounted does.
+    """
+    best = None
+    for mount in mounts:
+        if not _is_under(path, mount["mount_point"]):
+            continue
+        if best is None or len(mount["mount_point"]) >= len(best["mount_point"]):
+            best = mount
+    if best is not None and device and best["device"] != device:
+        # A path on another device than the deepest mount point suggests: prefer a match by device.
+        by_device = [m for m in mounts if m["device"] == device and _is_under(path, m["mount_point"])]
+        if by_device:
+            best = max(by_device, key=lambda m: len(m["mount_point"]))
+    return best
+
+
+def nfs_attribute_caching(fstype, options):
+    """True when an NFS mount caches attributes (neither ``noac`` nor all attribute timeouts 0)."""
+    if fstype not in NFS_TYPES:
+        return False
+    values = {}
+    flags = set()
+    for option in options:
+        key, sep, value = option.partition("=")
+        if sep:
+            values[key] = value
+        else:
+            flags.add(key)
+    if "noac" in flags or values.get("actimeo") == "0":
+        return False
+    timeouts = ("acregmin", "acregmax", "acdirmin", "acdirmax")
+    return not all(values.get(t) == "0" for t in timeouts)
+
+
+def path_facts(path, mounts):
+    """What this host has at ``path``: existence, type, owner, and the filesystem holding it."""
+    facts = {"path": path, "exists": False}
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        facts["error"] = exc.strerror
+        return facts
+    real = os.path.realpath(path)
+    device = f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+    facts.update(
+        exists=True,
+        is_dir=os.path.isdir(path),
+        realpath=real,
+        device=device,
+        uid=st.st_uid,
+        gid=st.st_gid,
+        mode=f"{st.st_mode & 0o7777:04o}",
+    )
+    mount = mount_of(real, device, mounts)
+    if mount:
+        facts.update(
+            fstype=mount["fstype"],
+            mount_point=mount["mount_point"],
+            source=mount["source"],
+            mount_options=mount["options"],
+            attribute_caching=nfs_attribute_caching(mount["fstype"], mount["options"]),
+        )
+    return facts
+
+
+def user_facts(name):
+    """uid, gid and login shell of ``name`` from the name service (files, LDAP, SSSD alike)."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return {"name": name, "exists": False}
+    try:
+        group = grp.getgrgid(entry.pw_gid).gr_name
+    except KeyError:
+        group = None
+    # An empty shell field means /bin/sh (passwd(5)).
+    shell = entry.pw_shell or "/bin/sh"
+    return {
+        "name": name,
+        "exists": True,
+        "uid": entry.pw_uid,
+        "gid": entry.pw_gid,
+        "group": group,
+        "home": entry.pw_dir,
+        "shell": shell,
+        "shell_executable": bool(shell) and os.path.isfile(shell) and os.access(shell, os.X_OK),
+    }
+
+
+def sha256_of(path):
+    """sha256 of a file's content, or None when it cannot be read. Reads in chunks; returns no content."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(65536), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def python_version_of(output):
+    """ "3.11" from the output of ``python -c 'import sys; print(sys.version_info[:2])'``-like text."""
+    text = (output or "").strip()
+    parts = text.replace("Python", "").strip().split(".")
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        return f"{parts[0]}.{parts[1]}"
+    return None
+
+
+def write_probe(directory, name, content, uid=None, gid=None):
+    """Write ``content`` to ``directory/name`` as the given user (in a child process), else as root.
+
+    As the Galaxy user first: on NFS with root_squash root may not write, and what matters is that
+    Galaxy's own files reach the nodes. Directories the Galaxy user may not write (a root-owned
+    virtualenv) are written as root. Returns None on success, else the reason it failed.
+    """
+    target = os.path.join(directory, name)
+    errors = []
+    if uid is not None and os.geteuid() == 0:
+        error = _write_as(target, content, uid, gid)
+        if error is None:
+            return None
+        errors.append(f"as uid {uid}: {error}")
+    try:
+        _write_file(target, content)
+        return None
+    except OSError as exc:
+        errors.append(f"as uid {os.geteuid()}: {exc.strerror}")
+    return "; ".join(errors)
+
+
+def _write_file(target, content):
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(target, 0o644)
+
+
+def _write_as(target, content, uid, gid):
+    return run_as(uid, gid, lambda: _write_file(target, content))
+
+
+def remove_probe(target, uid=None, gid=None):
+    """Remove a probe file as root, else as the user who could write it (root_squash). None or the reason."""
+    try:
+        os.unlink(target)
+        return None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if uid is None or os.geteuid() != 0:
+            return exc.strerror
+    return run_as(uid, gid, lambda: os.unlink(target))
+
+
+def run_as(uid, gid, action):
+    """Run ``action`` in a child process as uid/gid; None on success, else the error's text."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to the user, act, report through the pipe
+        os.close(read_fd)
+        status = 0
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            action()
+        except OSError as exc:
+            os.write(write_fd, (exc.strerror or str(exc)).encode())
+            status = 1
+        os.close(write_fd)
+        os._exit(status)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as handle:
+        message = handle.read().decode(errors="replace")
+    _, status = os.waitpid(pid, 0)
+    return None if status == 0 else (message or f"child exited with status {status}")
+
+
+def run_command_as(argv, user, timeout):
+    """Run ``argv`` as ``user`` (a user_facts() result) with its own environment; {rc, stdout, stderr}.
+
+    subprocess switches uid, gid and groups itself: no sudo or runuser needed on the Galaxy host.
+    """
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": user.get("home") or "/",
+        "USER": user["name"],
+        "LOGNAME": user["name"],
+        "LANG": "C.UTF-8",
+    }
+    kwargs = {}
+    if os.geteuid() == 0:
+        groups = [g.gr_gid for g in grp.getgrall() if user["name"] in g.gr_mem]
+        kwargs = {"user": user["uid"], "group": user["gid"], "extra_groups": groups}
+    try:
+        done = subprocess.run(  # noqa: S603 - an argument list, no shell
+            argv, capture_output=True, text=True, timeout=timeout, env=env, cwd="/", check=False, **kwargs
+        )
+    except FileNotFoundError as exc:
+        return {"rc": 127, "stdout": "", "stderr": f"{argv[0]}: {exc.strerror}"}
+    except subprocess.TimeoutExpired:
+        return {"rc": 124, "stdout": "", "stderr": f"{argv[0]} did not finish within {timeout} s"}
+    return {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+
+
+def probe_script(paths, probe_name, python):
+    """The shell script a job runs on a node: read each probe file, report python and identity.
+
+    One line per fact, tab-separated, so that the output needs no JSON tool on the node.
+    """
+    lines = [
+        "printf 'host\\t%s\\n' \"$(hostname -s)\"",
+        'printf \'id\\t%s\\t%s\\n\' "$(id -u)" "$(id -g)"',
+        f"printf 'python\\t%s\\n' \"$({shlex.quote(python)} -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'"
+        ' 2>&1 | head -n 1)"',
+    ]
+    for path in paths:
+        target = shlex.quote(os.path.join(path, probe_name))
+        quoted = shlex.quote(path)
+        lines.append(
+            f"if [ -r {target} ]; then printf 'probe\\t%s\\tread\\t%s\\n' {quoted} \"$(head -c 200 {target})\"; "
+            f"elif [ -d {quoted} ]; then printf 'probe\\t%s\\tabsent\\t\\n' {quoted}; "
+            f"else printf 'probe\\t%s\\tnodir\\t\\n' {quoted}; fi"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def parse_probe_output(text):
+    """Turn the probe script's output into {'host', 'uid', 'gid', 'python', 'paths': {path: {state, value}}}."""
+    result = {"paths": {}}
+    for line in (text or "").splitlines():
+        fields = line.split("\t")
+        if fields[0] == "host" and len(fields) >= 2:
+            result["host"] = fields[1]
+        elif fields[0] == "id" and len(fields) >= 3:
+            result["uid"], result["gid"] = fields[1], fields[2]
+        elif fields[0] == "python" and len(fields) >= 2:
+            result["python"] = python_version_of(fields[1])
+            result["python_output"] = fields[1]
+        elif fields[0] == "probe" and len(fields) >= 4:
+            result["paths"][fields[1]] = {"state": fields[2], "value": fields[3]}
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Evaluation (pure: runs once over every host's report)
+# ---------------------------------------------------------------------------------------------------
+
+
+def failure(name, host, detail, **values):
+    """A named failure with its fix, the fix filled in from ``values``."""
+    if name not in FAILURES:
+        raise ClusterCheckError(f"unknown failure name {name!r}")
+    summary, fix = FAILURES[name]
+    fields = {"host": host, "path": "", "label": "", "user": "", "node": host, "expected": ""}
+    fields.update(values)
+    return {"name": name, "host": host, "summary": summary, "detail": detail, "fix": fix.format(**fields)}
+
+
+def _require(mapping, key, what):
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise ClusterCheckError(f"{what}: missing {key!r}")
+    return mapping[key]
+
+
+def _majority(values):
+    counts = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=lambda v: counts[v]) if counts else None
+
+
+def evaluate(hosts, probes, settings):
+    """Turn every host's facts and the Slurm probe jobs into rows per host, failures and warnings.
+
+    hosts: {inventory name: {"roles": [galaxy|exec|controller|...], "facts": cluster_facts result}}
+    probes: {galaxy host: cluster_job_probe result}
+    settings: paths [{name, path}], users [names], galaxy_user, reference_host, clock_window,
+      clock_tolerance, nfs_attribute_caching ("warn" | "fail" | "ignore").
+    """
+    if not isinstance(hosts, dict) or not hosts:
+        raise ClusterCheckError("hosts: expected a mapping of inventory names to their reports, got none")
+    paths = _require(settings, "paths", "settings")
+    users = list(settings.get("users") or [])
+    galaxy_user = _require(settings, "galaxy_user", "settings")
+    if galaxy_user not in users:
+        users.insert(0, galaxy_user)
+    tolerance = float(settings.get("clock_tolerance", 300))
+    window = float(settings.get("clock_window", 0))
+    nfs_mode = settings.get("nfs_attribute_caching", "warn")
+    if nfs_mode not in ("warn", "fail", "ignore"):
+        raise ClusterCheckError(f"nfs_attribute_caching: {nfs_mode!r}; accepted: warn, fail, ignore")
+
+    rows = {name: [] for name in hosts}
+    failures = []
+    warnings = []
+
+    galaxy_hosts = [h for h, r in hosts.items() if "galaxy" in r.get("roles", ())]
+    exec_hosts = [h for h, r in hosts.items() if "exec" in r.get("roles", ())]
+    job_hosts = [h for h in hosts if h in galaxy_hosts or h in exec_hosts]
+    reference_galaxy = galaxy_hosts[0] if galaxy_hosts else None
+
+    def facts(host):
+        return hosts[host].get("facts") or {}
+
+    # Paths: exist everywhere, NFS caching, and (below, through jobs) the same filesystem.
+    for host in job_hosts:
+        host_paths = facts(host).get("paths", {})
+        for entry in paths:
+            label, path = entry["name"], entry["path"]
+            info = host_paths.get(path, {"exists": False})
+            if not info.get("exists"):
+                rows[host].append(("path " + label, "FAIL", f"{path}: {info.get('error', 'missing')}"))
+                failures.append(
+                    failure(
+                        "shared_path_missing",
+                        host,
+                        f"{path} ({label}) does not exist on {host}",
+                        path=path,
+                        label=label,
+                    )
+                )
+                continue
+            where = f"{path} {info.get('fstype', '?')} {info.get('source', '?')}"
+            if info.get("fstype") in NFS_TYPES:
+                where += " (" + ",".join(info.get("mount_options", [])) + ")"
+            status = "ok"
+            if info.get("attribute_caching") and nfs_mode != "ignore":
+                item = failure(
+                    "nfs_attribute_caching",
+                    host,
+                    f"{path} ({label}) is NFS with attribute caching on {host}",
+                    path=path,
+                )
+                if nfs_mode == "fail":
+                    failures.append(item)
+                    status = "FAIL"
+                else:
+                    warnings.append(item)
+                    status = "WARN"
+            rows[host].append(("path " + label, status, where))
+
+    # Through Slurm jobs: the probe file written on each Galaxy host is read on each exec node.
+    node_of = {h: facts(h).get("node_name") or h for h in exec_hosts}
+    for galaxy_host, probe in (probes or {}).items():
+        if not probe:
+            continue
+        probe_name = probe.get("probe_name", "")
+        for path, error in (probe.get("write_errors") or {}).items():
+            label = _label(paths, path)
+            failures.append(
+                failure(
+                    "shared_path_probe_failed",
+                    galaxy_host,
+                    f"could not write {path}/{probe_name}: {error}",
+                    path=path,
+                    label=label,
+                )
+            )
+            if galaxy_host in rows:
+                rows[galaxy_host].append(("probe " + label, "FAIL", error))
+        jobs = probe.get("nodes") or {}
+        for host in exec_hosts:
+            node = node_of[host]
+            job = jobs.get(node)
+            if job is None:
+                continue
+            if job.get("rc") != 0 or not job.get("paths"):
+                reason = (job.get("stderr") or job.get("stdout") or f"exit status {job.get('rc')}").strip()
+                reason = reason.splitlines()[-1] if reason else f"exit status {job.get('rc')}"
+                rows[host].append((f"job from {galaxy_host}", "FAIL", reason))
+                failures.append(
+                    failure(
+                        "node_job_failed",
+                        host,
+                        f"a job from {galaxy_host} pinned to {node} failed: {reason}",
+                        node=node,
+                    )
+                )
+                continue
+            landed = job.get("host")
+            rows[host].append((f"job from {galaxy_host}", "ok", f"ran on {landed} as uid {job.get('uid')}"))
+            for entry in paths:
+                label, path = entry["name"], entry["path"]
+                if path in (probe.get("write_errors") or {}):
+                    continue
+                seen = job["paths"].get(path, {"state": "nodir", "value": ""})
+                if seen["state"] == "read" and seen["value"] == probe.get("nonce"):
+                    rows[host].append(("shared " + label, "ok", f"job read {galaxy_host}'s probe"))
+                    continue
+                why = {
+                    "absent": f"{path} exists for the job but {galaxy_host}'s probe file is not there",
+                    "nodir": f"{path} does not exist for the job",
+                    "read": f"{path}/{probe_name} has other content for the job",
+                }.get(seen["state"], f"{path}: {seen['state']}")
+                rows[host].append(("shared " + label, "FAIL", why))
+                failures.append(
+                    failure("shared_path_not_shared", host, f"{label}: {why} on {node}", path=path, label=label)
+                )
+
+    # Users: same uid/gid as on the Galaxy server, a real login shell, everywhere jobs run.
+    for user in users:
+        reference = None
+        if reference_galaxy:
+            ref = facts(reference_galaxy).get("users", {}).get(user, {})
+            if ref.get("exists"):
+                reference = (ref["uid"], ref["gid"])
+        if reference is None:
+            present = [facts(h).get("users", {}).get(user, {}) for h in job_hosts]
+            reference = _majority([(u["uid"], u["gid"]) for u in present if u.get("exists")])
+        for host in job_hosts:
+            info = facts(host).get("users", {}).get(user, {"exists": False})
+            if not info.get("exists"):
+                rows[host].append(("user " + user, "FAIL", "missing"))
+                failures.append(failure("user_missing", host, f"user {user} does not exist on {host}", user=user))
+                continue
+            problems = []
+            if reference and (info["uid"], info["gid"]) != tuple(reference):
+                expected = f"uid {reference[0]}, gid {reference[1]}"
+                problems.append(f"uid {info['uid']} gid {info['gid']} (expected {expected})")
+                failures.append(
+                    failure(
+                        "uid_mismatch",
+                        host,
+                        f"{user} has uid {info['uid']} gid {info['gid']} on {host}, {expected} on "
+                        f"{reference_galaxy or 'most hosts'}",
+                        user=user,
+                        expected=expected,
+                    )
+                )
+            shell = info.get("shell") or ""
+            if os.path.basename(shell) in NOLOGIN_SHELLS or not info.get("shell_executable"):
+                problems.append(f"shell {shell or '(none)'} is not a login shell")
+                failures.append(
+                    failure("login_shell", host, f"{user}'s shell on {host} is {shell or '(none)'}", user=user)
+                )
+            detail = f"uid {info['uid']} gid {info['gid']} shell {shell}"
+            rows[host].append(("user " + user, "FAIL" if problems else "ok", "; ".join(problems) or detail))
+
+    # Python: the nodes run what the Galaxy server's virtualenv was built with.
+    if reference_galaxy:
+        expected = facts(reference_galaxy).get("python", {}).get("version")
+        for host in job_hosts:
+            info = facts(host).get("python", {})
+            version = info.get("version")
+            label = "python " + info.get("command", "")
+            if expected and version != expected:
+                rows[host].append(
+                    (label.strip(), "FAIL", f"{version or info.get('error', 'none')} (server {expected})")
+                )
+                failures.append(
+                    failure(
+                        "python_mismatch",
+                        host,
+                        f"{info.get('command', 'python')} is {version or 'missing'} on {host}, {expected} on "
+                        f"{reference_galaxy}",
+                        expected=expected,
+                    )
+                )
+            else:
+                rows[host].append((label.strip(), "ok", version or "unknown"))
+
+    # Submitting: sbatch --test-only as the Galaxy user (and the listed real users).
+    for galaxy_host, probe in (probes or {}).items():
+        for user, result in ((probe or {}).get("submit") or {}).items():
+            if result.get("rc") == 0:
+                rows[galaxy_host].append(("submit as " + user, "ok", (result.get("output") or "").strip()[:70]))
+                continue
+            reason = (result.get("output") or f"exit status {result.get('rc')}").strip().splitlines()
+            reason = reason[-1] if reason else f"exit status {result.get('rc')}"
+            rows[galaxy_host].append(("submit as " + user, "FAIL", reason))
+            failures.append(
+                failure("submit_failed", galaxy_host, f"sbatch --test-only as {user} failed: {reason}", user=user)
+            )
+
+    # MUNGE key and slurm.conf: the same bytes on every host. Hashes only; the key is never read back.
+    reference_host = settings.get("reference_host") or reference_galaxy or sorted(hosts)[0]
+    for key, label, name in (
+        ("munge_key", "munge.key", "munge_key_mismatch"),
+        ("slurm_conf", "slurm.conf", "slurm_conf_mismatch"),
+    ):
+        expected = facts(reference_host).get("hashes", {}).get(key) if reference_host in hosts else None
+        if expected is None:
+            expected = _majority(
+                [facts(h).get("hashes", {}).get(key) for h in hosts if facts(h).get("hashes", {}).get(key)]
+            )
+        for host in hosts:
+            digest = facts(host).get("hashes", {}).get(key)
+            if digest is not None and digest == expected:
+                shown = "same as " + reference_host if key == "munge_key" else f"sha256 {digest[:12]}, same"
+                rows[host].append((label, "ok", shown))
+                continue
+            what = "missing or unreadable" if digest is None else f"differs from {reference_host}'s"
+            rows[host].append((label, "FAIL", what))
+            failures.append(failure(name, host, f"{label} on {host} {what}", expected=reference_host))
+
+    # Clocks: each host's time when it answered, all within one gathering window of the controller.
+    clocks = {h: facts(h).get("clock") for h in hosts if facts(h).get("clock") is not None}
+    if clocks:
+        middle = sorted(clocks.values())[len(clocks) // 2]
+        for host in hosts:
+            if host not in clocks:
+                continue
+            offset = clocks[host] - middle
+            # The hosts answered within `window` seconds of each other: only what exceeds it is skew.
+            if abs(offset) - window > tolerance:
+                rows[host].append(("clock", "FAIL", f"{offset:+.1f} s from the median"))
+                failures.append(
+                    failure(
+                        "clock_skew",
+                        host,
+                        f"the clock on {host} is {offset:+.0f} s off the others",
+                        expected=f"{tolerance:.0f}",
+                    )
+                )
+            else:
+                rows[host].append(("clock", "ok", f"{offset:+.1f} s from the median (window {window:.1f} s)"))
+
+    return {"rows": rows, "failures": failures, "warnings": warnings}
+
+
+def _label(paths, path):
+    for entry in paths:
+        if entry["path"] == path:
+            return entry["name"]
+    return path
+
+
+def render_table(host, roles, rows):
+    """One host's summary as text lines: a header, then CHECK / RESULT / DETAIL columns."""
+    width = max([len("CHECK")] + [len(r[0]) for r in rows])
+    lines = [f"{host} ({', '.join(roles) or 'no role'})", f"{'CHECK':<{width}}  RESULT  DETAIL"]
+    lines.extend(f"{check:<{width}}  {status:<6}  {detail}" for check, status, detail in rows)
+    return lines
+
+
+def failure_lines(items):
+    """Named failures as lines: NAME on HOST: detail. Fix: ..."""
+    return [f"{i['name']} on {i['host']}: {i['detail']}. Fix: {i['fix']}" for i in items]
