@@ -3,8 +3,9 @@
     python3 tests/galaxy_parser/ensure_venv.py      # prints the venv's python, exit 1 with the reason if it fails
 
 galaxy-app is the smallest Galaxy distribution that ships galaxy.jobs.JobConfiguration. 26.1.1 is pinned:
-26.1.2 pins a certifi release that the package mirror here lacks; check before bumping. The venv is kept out
-of the project venv because Galaxy pins dozens of packages of its own.
+26.1.2 pins a certifi release that the package mirror here lacks; check before bumping. gravity (Galaxy's
+process manager, galaxyctl) is pinned too: the tests ask it which environment it gives the handlers. The venv
+is kept out of the project venv because Galaxy pins dozens of packages of its own.
 """
 
 import os
@@ -12,10 +13,11 @@ import subprocess
 import sys
 
 GALAXY_REQUIREMENT = "galaxy-app==26.1.1"
+GRAVITY_REQUIREMENT = "gravity==1.2.4"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV = os.path.join(ROOT, ".cache", "venv-galaxy-parser")
 PYTHON = os.path.join(VENV, "bin", "python")
-MARKER = os.path.join(VENV, ".installed-" + GALAXY_REQUIREMENT.replace("==", "-"))
+MARKER = os.path.join(VENV, ".installed-%s-%s" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT))
 
 
 class GalaxyUnavailable(RuntimeError):
@@ -36,12 +38,12 @@ def ensure_venv(timeout=1800):
     try:
         if not os.path.exists(PYTHON):
             _run([sys.executable, "-m", "venv", VENV], timeout=300)
-        _run([PYTHON, "-m", "pip", "install", "--quiet", GALAXY_REQUIREMENT], timeout=timeout)
-        _run([PYTHON, "-c", "from galaxy.jobs import JobConfiguration"], timeout=300)
+        _run([PYTHON, "-m", "pip", "install", "--quiet", GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT], timeout=timeout)
+        _run([PYTHON, "-c", "from galaxy.jobs import JobConfiguration; import gravity.config_manager"], timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GalaxyUnavailable(str(exc)) from exc
     with open(MARKER, "w") as handle:
-        handle.write(GALAXY_REQUIREMENT + "\n")
+        handle.write("%s\n%s\n" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT))
     return PYTHON
 
 
@@ -49,5 +51,5 @@ if __name__ == "__main__":
     try:
         print(ensure_venv())
     except GalaxyUnavailable as exc:
-        print("cannot install %s: %s" % (GALAXY_REQUIREMENT, exc), file=sys.stderr)
+        print("cannot install %s and %s: %s" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT, exc), file=sys.stderr)
         sys.exit(1)
