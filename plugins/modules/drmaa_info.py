@@ -111,6 +111,7 @@ libslurm:
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
 from ansible_collections.gxhpc.cluster.plugins.module_utils.drmaa import (  # noqa: E402
     DrmaaError,
     elf_dynamic_info,

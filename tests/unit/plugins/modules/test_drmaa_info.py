@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+
 from ansible_collections.gxhpc.cluster.plugins.module_utils import drmaa
 from ansible_collections.gxhpc.cluster.plugins.modules import drmaa_info
 
