@@ -170,7 +170,7 @@ def query_library_isolated(path, timeout=60):
                 timed_out = True
                 break
             try:
-                ready, _, _ = select.select(open_fds, [], [], remaining)
+                ready = select.select(open_fds, [], [], remaining)[0]
             except (OSError, select.error) as exc:  # EINTR on old Pythons
                 if getattr(exc, "errno", None) == errno.EINTR:
                     continue
@@ -186,7 +186,7 @@ def query_library_isolated(path, timeout=60):
         os.close(stderr_r)
     if timed_out:
         os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
 
     stderr = b"".join(chunks[stderr_r]).decode("utf-8", "replace").strip()
     said = (": " + stderr[-2000:]) if stderr else ""

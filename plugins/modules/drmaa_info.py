@@ -42,12 +42,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Only reads, so it runs in check mode exactly as without it.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
 notes:
   - Read-only, it never reports a change.
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 EXAMPLES = r"""
