@@ -308,7 +308,7 @@ def test_runner_submits_a_job_that_runs_as_the_real_user(host, working_dir):
     assert re.fullmatch(r"[0-9]+", job_id), result.stdout
     show = host.check_output("scontrol show job " + job_id)
     assert "UserId=alice(%d)" % alice.uid in show
-    for _ in range(60):
+    for _attempt in range(60):
         if host.file(working_dir + "/whoami").exists:
             break
         time.sleep(1)
