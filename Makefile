@@ -19,11 +19,11 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help venv collection docker images lint unit sanity molecule test demo demo-destroy clean
+.PHONY: help venv collection docker images lint unit sanity integration molecule test demo demo-destroy clean
 
 help:
 	@echo "make demo    bring up a single-node Slurm cluster in a container and run playbooks/site.yml"
-	@echo "make test    lint, unit tests, ansible-test sanity and every Molecule scenario ($(SCENARIOS))"
+	@echo "make test    lint, unit tests, ansible-test sanity, integration tests and every Molecule scenario ($(SCENARIOS))"
 	@echo "make molecule SCENARIOS='default'   only some scenarios"
 
 venv: $(VENV)/.installed collection
@@ -57,13 +57,17 @@ unit: venv
 sanity: venv
 	tools/sanity
 
+# Playbooks run against throwaway containers: bad input fails before any change.
+integration: venv images
+	$(BIN)/pytest -q tests/integration
+
 molecule: venv images
 	@for s in $(SCENARIOS); do \
 	  echo "=== molecule test -s $$s"; \
 	  $(BIN)/molecule test -s $$s || exit 1; \
 	done
 
-test: lint unit sanity molecule
+test: lint unit sanity integration molecule
 	@echo "make test: all checks passed"
 
 demo: venv images

@@ -14,7 +14,7 @@ description:
     galaxyproject.slurm inventory groups (slurmservers, slurmexechosts, slurmsubmit, slurmdbdservers).
   - C(slurm_parse_slurmd_c(output)) - the fields of C(slurmd -C).
   - C(slurm_exec_hosts(play_hosts, hostvars, controller)) - the exec-host facts of a cluster.
-  - C(slurm_first_with_role(play_hosts, hostvars, role)) - the first play host with a Slurm role.
+  - C(slurm_first_with_role(play_hosts, hostvars, role[, controller])) - the first play host with a Slurm role.
   - C(slurm_node_list(slurm_nodes, exec_hosts)) - the NodeName entries of a cluster.
   - C(slurm_unprovided_nodes(slurm_nodes, exec_hosts)) - names in slurm_nodes no exec host provides.
   - C(slurm_normalize_config(config, version)) - settings adapted to the installed Slurm.
@@ -53,10 +53,16 @@ def slurm_exec_hosts(play_hosts, hostvars, controller):
     return hosts
 
 
-def slurm_first_with_role(play_hosts, hostvars, role):
-    """The first host of ``play_hosts`` whose resolved Slurm roles include ``role``, or ''."""
+def slurm_first_with_role(play_hosts, hostvars, role, controller=None):
+    """The first host of ``play_hosts`` whose resolved Slurm roles include ``role``, or ''.
+
+    With ``controller``, only hosts of that controller's cluster count.
+    """
     for name in play_hosts:
-        if role in (hostvars[name].get("__slurm_host_roles") or []):
+        facts = hostvars[name]
+        if controller is not None and facts.get("__slurm_controller") != controller:
+            continue
+        if role in (facts.get("__slurm_host_roles") or []):
             return name
     return ""
 

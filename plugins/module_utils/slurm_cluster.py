@@ -42,7 +42,7 @@ def expand_hostlist(expression):
             continue
         prefix, ranges, suffix = match.groups()
         for item in ranges.split(","):
-            start, _, end = item.partition("-")
+            start, _dash, end = item.partition("-")
             if not end:
                 names.append(f"{prefix}{start}{suffix}")
                 continue

@@ -155,7 +155,7 @@ def parse(text):
         line = raw.split("#", 1)[0].strip()
         if not line or "=" not in line:
             continue
-        key, _, value = line.partition("=")
+        key, _equals, value = line.partition("=")
         lowered = key.strip().lower()
         if lowered == "nodename":
             nodes.append(line)

@@ -30,11 +30,13 @@ options:
     default: this host
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 EXAMPLES = r"""

@@ -62,11 +62,13 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 EXAMPLES = r"""
@@ -135,7 +137,7 @@ def installed_slurm_version(module):
     for binary in ("slurmctld", "slurmd", "sinfo", "slurmdbd"):
         path = module.get_bin_path(binary)
         if path:
-            rc, out, _ = module.run_command([path, "-V"])
+            rc, out, _err = module.run_command([path, "-V"])
             match = re.search(r"(\d+\.\d+\.\d+)", out or "")
             if rc == 0 and match:
                 return match.group(1)

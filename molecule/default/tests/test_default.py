@@ -72,3 +72,20 @@ def test_realmemory_configured(host):
     out = run_ok(host, "scontrol show node -o")
     memory = int(out.split("RealMemory=")[1].split()[0])
     assert memory > 100
+
+
+def test_accounting(host):
+    if "dbd" not in host.ansible.get_variables().get("slurm_roles", []):
+        pytest.skip("this instance runs no slurmdbd")
+    conf = host.file("/etc/slurm/slurmdbd.conf")
+    assert (conf.user, conf.group, conf.mode) == ("slurm", "slurm", 0o600)
+    clusters = run_ok(host, "sacctmgr --noheader --parsable2 list cluster format=Cluster").split()
+    assert "cluster" in clusters
+    job_id = run_ok(host, "sbatch --parsable --wait -t 1 --wrap true").strip()
+    # slurmctld sends the job's end to slurmdbd asynchronously.
+    for _ in range(30):
+        state = run_ok(host, f"sacct -n -X -P -j {job_id} -o State").strip()
+        if state == "COMPLETED":
+            break
+        host.run("sleep 1")
+    assert state == "COMPLETED"
