@@ -456,6 +456,20 @@ class _Validator:
                 "%s needs job handler processes, but none are defined (neither handling.processes nor gravity "
                 "handlers in galaxy.yml): every job would stay in state 'new'" % " and ".join(pool_methods),
             )
+        # Handlers that no configured assignment method feeds sit idle while the web processes run every job.
+        if methods and not pool_methods:
+            if self.gravity_count and not self.handler_ids:
+                self.warn(
+                    "handling.assign",
+                    "gravity starts %d handler process(es), but %s never assigns them jobs; add db-skip-locked "
+                    "(or db-transaction-isolation)" % (self.gravity_count, ", ".join(methods)),
+                )
+            elif self.handler_ids and "db-preassign" not in methods:
+                self.warn(
+                    "handling.assign",
+                    "handling.processes defines handlers, but %s never assigns them jobs; add db-skip-locked "
+                    "or db-preassign" % ", ".join(methods),
+                )
         database = self.database_connection if isinstance(self.database_connection, str) else ""
         if "db-skip-locked" in methods and database.strip().lower().startswith("sqlite"):
             self.error(

@@ -537,3 +537,13 @@ def test_one_libdrmaa_per_handler():
     assert any(e.startswith("runners: a handler would load DRMAA runners with different libraries") for e in errors)
     cfg["runners"]["sge"]["drmaa_library_path"] = "/usr/lib/slurm-drmaa/lib/libdrmaa.so.1"
     assert errors_of(cfg, gravity_handlers={"handler": {"processes": 1}}) == []
+
+
+def test_idle_handlers_are_a_warning():
+    gravity = {"handler": {"processes": 2}}
+    _, warnings = validate(config(handling={"assign": ["db-self"]}), gravity_handlers=gravity)
+    assert warnings and warnings[0].startswith("handling.assign: gravity starts 2 handler process(es), but db-self")
+    _, warnings = validate(config(handling__assign=["mem-self"]))
+    assert warnings and warnings[0].startswith("handling.assign: handling.processes defines handlers, but mem-self")
+    assert validate(config(handling__assign=["db-preassign"])) == ([], [])
+    assert validate(config(handling={}), gravity_handlers=gravity) == ([], []), "Galaxy's default feeds gravity's pools"
