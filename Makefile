@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help venv collection docker images lint unit sanity integration molecule test demo demo-destroy clean
+.PHONY: help venv collection docker images lint unit sanity galaxy-parser integration molecule test demo demo-destroy clean
 
 help:
 	@echo "make demo    bring up a single-node Slurm cluster in a container and run playbooks/site.yml"
@@ -57,6 +57,11 @@ unit: venv
 sanity: venv
 	tools/sanity
 
+# Galaxy's own JobConfiguration (galaxy-app 26.1.1, in .cache/venv-galaxy-parser) loads every
+# rendered job conf example, YAML and XML.
+galaxy-parser: venv
+	$(BIN)/pytest -q tests/galaxy_parser
+
 # Playbooks run against throwaway containers: bad input fails before any change.
 integration: venv images
 	$(BIN)/pytest -q tests/integration
@@ -67,7 +72,7 @@ molecule: venv images
 	  $(BIN)/molecule test -s $$s || exit 1; \
 	done
 
-test: lint unit sanity integration molecule
+test: lint unit sanity galaxy-parser integration molecule
 	@echo "make test: all checks passed"
 
 demo: venv images

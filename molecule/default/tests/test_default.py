@@ -83,7 +83,7 @@ def test_accounting(host):
     assert "cluster" in clusters
     job_id = run_ok(host, "sbatch --parsable --wait -t 1 --wrap true").strip()
     # slurmctld sends the job's end to slurmdbd asynchronously.
-    for _ in range(30):
+    for _attempt in range(30):
         state = run_ok(host, f"sacct -n -X -P -j {job_id} -o State").strip()
         if state == "COMPLETED":
             break
