@@ -207,6 +207,16 @@ def normalize_config(config, slurm_version):
     """
     config = dict(config)
     warnings = []
+    if version_tuple(slurm_version) >= (20, 2, 0) and "FastSchedule" in config:
+        # Older GTN tutorials set FastSchedule: 2 ("ignore errors if the host has cores != CPUs");
+        # Slurm 20.02 removed it and slurmctld refuses it. SlurmdParameters=config_overrides is the successor.
+        fast = str(config.pop("FastSchedule")).strip()
+        if fast == "2" and "SlurmdParameters" not in config:
+            config["SlurmdParameters"] = "config_overrides"
+        warnings.append(
+            f"slurm_config.FastSchedule was removed in Slurm 20.02; left out on Slurm {slurm_version}"
+            + (" (SlurmdParameters=config_overrides does what FastSchedule=2 did)" if fast == "2" else "")
+        )
     if version_tuple(slurm_version) >= (23, 11, 0):
         if str(config.get("SelectType", "")).strip() == "select/cons_res":
             config["SelectType"] = "select/cons_tres"

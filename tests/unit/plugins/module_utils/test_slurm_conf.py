@@ -107,3 +107,9 @@ def test_normalize_keeps_cons_res_on_old_slurm():
     config, warnings = sc.normalize_config({"SelectType": "select/cons_res"}, "22.05.8")
     assert config == {"SelectType": "select/cons_res"}
     assert warnings == []
+
+
+def test_normalize_fastschedule_from_old_gtn():
+    config, warnings = sc.normalize_config({"FastSchedule": 2}, "22.05.8")
+    assert config == {"SlurmdParameters": "config_overrides"}
+    assert "FastSchedule was removed in Slurm 20.02" in warnings[0]
