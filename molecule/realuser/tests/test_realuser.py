@@ -251,6 +251,8 @@ def test_galaxy_yml_settings(host):
     assert galaxy["drmaa_external_killjob_script"] == "sudo -n " + KILLER
     assert galaxy["external_chown_script"] == "sudo -n " + CHOWN
     assert galaxy["new_file_path"] == NEW_FILE_PATH
+    # galaxy.yml set none, so the role set the one the chown script is confined to
+    assert galaxy["job_working_directory"] == JOBS
     assert host.file(GALAXY_YML).user == "galaxy"
 
 
