@@ -473,37 +473,66 @@ def owner_may_change(uid, config, galaxy_uid):
     return uid == galaxy_uid or (uid != 0 and uid >= config.min_uid)
 
 
+def open_parent(path):
+    """A descriptor of the directory holding ``path`` and the final name, reached from / without following symlinks.
+
+    ``path`` is a real path checked by confine(); every directory on the way is opened with
+    O_NOFOLLOW, so if one of them is swapped for a symlink after the check (the Galaxy user owns some
+    of them) the walk fails instead of leading elsewhere.
+    """
+    parts = [part for part in path.split("/") if part]
+    if not parts:
+        raise Refused("refusing /")
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open("/", flags)
+    try:
+        for part in parts[:-1]:
+            next_fd = os.open(part, flags, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+    except OSError as exc:
+        os.close(fd)
+        raise Refused("%s changed while it was checked (a symlink on the way?): %s" % (path, exc.strerror)) from exc
+    return fd, parts[-1]
+
+
 def chown_tree(top, uid, gid, config, galaxy_uid, log):
-    """Hand ``top`` and everything below it to uid:gid without following any symlink.
+    """Hand ``top`` (a confined real path) and everything below it to uid:gid without following any symlink.
 
     Returns (changed, skipped) counts.
     """
     changed = skipped = 0
-    st = os.lstat(top)
-    if stat.S_ISLNK(st.st_mode):
-        raise Refused("%s is a symlink" % top)
-    if owner_may_change(st.st_uid, config, galaxy_uid):
-        os.chown(top, uid, gid, follow_symlinks=False)
-        changed += 1
-    else:
-        log.warning("not changing %s: owned by uid %d" % (top, st.st_uid))
-        skipped += 1
-    if not stat.S_ISDIR(st.st_mode):
-        return changed, skipped
-    # fwalk holds a descriptor of each directory and works relative to it, and never descends into a
-    # symlink, so a directory replaced by a symlink while we walk cannot lead us outside the tree.
-    for dirpath, dirnames, filenames, dirfd in os.fwalk(top, follow_symlinks=False):
-        for name in dirnames + filenames:
-            try:
-                entry = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            if not owner_may_change(entry.st_uid, config, galaxy_uid):
-                log.warning("not changing %s: owned by uid %d" % (os.path.join(dirpath, name), entry.st_uid))
-                skipped += 1
-                continue
-            os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
+    parent_fd, name = open_parent(top)
+    parent = os.path.dirname(top)
+    try:
+        st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            raise Refused("%s is a symlink" % top)
+        if owner_may_change(st.st_uid, config, galaxy_uid):
+            os.chown(name, uid, gid, dir_fd=parent_fd, follow_symlinks=False)
             changed += 1
+        else:
+            log.warning("not changing %s: owned by uid %d" % (top, st.st_uid))
+            skipped += 1
+        if not stat.S_ISDIR(st.st_mode):
+            return changed, skipped
+        # fwalk holds a descriptor of each directory, works relative to it and never descends into a
+        # symlink, so a directory replaced by a symlink while we walk cannot lead outside the tree.
+        for dirpath, dirnames, filenames, dirfd in os.fwalk(name, dir_fd=parent_fd, follow_symlinks=False):
+            for entry_name in dirnames + filenames:
+                try:
+                    entry = os.stat(entry_name, dir_fd=dirfd, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if not owner_may_change(entry.st_uid, config, galaxy_uid):
+                    shown = os.path.join(parent, dirpath, entry_name)
+                    log.warning("not changing %s: owned by uid %d" % (shown, entry.st_uid))
+                    skipped += 1
+                    continue
+                os.chown(entry_name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
+                changed += 1
+    finally:
+        os.close(parent_fd)
     return changed, skipped
 
 

@@ -469,6 +469,20 @@ def test_chown_refuses_a_root_reached_through_a_symlinked_root(tmp_path, layout)
     assert code == lib.EXIT_REFUSED
 
 
+def test_open_parent_refuses_a_symlink_on_the_way(tmp_path):
+    """The race confine() cannot see: a directory on the checked path swapped for a symlink afterwards."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "wd").mkdir()
+    fd, name = lib.open_parent(str(tmp_path / "real" / "wd"))
+    os.close(fd)
+    assert name == "wd"
+    (tmp_path / "swapped").symlink_to(tmp_path / "real")
+    with pytest.raises(lib.Refused, match="changed while it was checked"):
+        lib.open_parent(str(tmp_path / "swapped" / "wd"))
+    with pytest.raises(lib.Refused):
+        lib.open_parent("/")
+
+
 @needs_root
 def test_chown_does_not_follow_symlinks_inside_the_tree(layout):
     wd = _working_dir(layout)
