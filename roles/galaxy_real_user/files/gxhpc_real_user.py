@@ -17,8 +17,9 @@ They run as root, so unlike Galaxy's copies they trust nothing the caller contro
   itself, which Galaxy uses for guests), drop every privilege (groups, gid, uid) and only then load
   DRMAA, read the job template and talk to the cluster;
 - the chown script resolves the real path and refuses anything that is not strictly inside one of the
-  ``allowed_roots``, walks the tree without following symlinks (file-descriptor relative, so a
-  directory swapped for a symlink during the walk is not followed either), only hands over files owned
+  ``allowed_roots``, reaches it again from / without following symlinks and walks the tree the same
+  way (file-descriptor relative, so a directory swapped for a symlink after the check or during the
+  walk is not followed), only hands over files owned
   by the Galaxy user or by real users, and only to the Galaxy user or a real user with one of
   that user's own groups;
 - every decision, allowed or refused, goes to syslog.
