@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help venv collection docker images lint unit sanity galaxy-parser integration molecule test demo demo-destroy clean
+.PHONY: help venv collection docker images lint unit sanity galaxy-parser integration docs-test molecule test demo demo-destroy clean
 
 help:
 	@echo "make demo    bring up a single-node Slurm cluster in a container and run playbooks/site.yml"
@@ -50,6 +50,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
+	$(BIN)/python tools/gen_docs.py --check
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
@@ -66,13 +67,17 @@ galaxy-parser: venv
 integration: venv images
 	$(BIN)/pytest -q tests/integration
 
+# Docs: what they show is real and runs (one run of the single-node example); the tarball installs.
+docs-test: venv images
+	$(BIN)/pytest -q tests/docs tests/build
+
 molecule: venv images
 	@for s in $(SCENARIOS); do \
 	  echo "=== molecule test -s $$s"; \
 	  $(BIN)/molecule test -s $$s || exit 1; \
 	done
 
-test: lint unit sanity galaxy-parser integration molecule
+test: lint unit sanity galaxy-parser integration docs-test molecule
 	@echo "make test: all checks passed"
 
 demo: venv images
