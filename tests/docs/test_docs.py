@@ -262,6 +262,7 @@ def test_single_node_example_builds_a_cluster_that_runs_the_tutorials_jobs(conta
     assert output.count("skipping: no hosts matched") == 4, output
     # The summary: this controller's node, idle.
     summary = output[output.index("TASK [Show what the stack is]") :]
+    print(summary.split("PLAY RECAP")[0])
     assert "Slurm nodes (sinfo on this controller):" in summary
     assert re.search(r"  %s main\* idle" % re.escape(container), summary), summary
     assert "DRMAA library" not in summary and "job conf" not in summary
