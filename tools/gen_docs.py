@@ -1,8 +1,8 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Write docs/roles/*.md from each role's meta/argument_specs.yml and docs/modules/*.md from each
 module's DOCUMENTATION, EXAMPLES and RETURN, so that variables and options are documented once.
 
-    tools/gen_docs.py            write the reference pages
+    tools/gen_docs.py            write the reference pages (.venv/bin/python tools/gen_docs.py without a venv active)
     tools/gen_docs.py --check    write nothing; exit 1 naming every page that is stale, missing or left over
 
 Modules are read with ast, never imported: they import ansible_collections, which need not be on the path.
@@ -139,8 +139,8 @@ def render_module(doc, examples, returns, source):
     if doc.get("requirements"):
         lines += ["## Requirements", ""] + ["- %s" % markup(item) for item in doc["requirements"]] + [""]
     lines += ["## Parameters", ""]
-    for name_, option in (doc.get("options") or {}).items():
-        lines += _option_lines(name_, option or {}, 3)
+    for option_name, option in (doc.get("options") or {}).items():
+        lines += _option_lines(option_name, option or {}, 3)
     for fragment in doc.get("extends_documentation_fragment") or []:
         lines += ["Also takes the parameters of the `%s` documentation fragment." % fragment, ""]
     if doc.get("attributes"):
@@ -156,8 +156,8 @@ def render_module(doc, examples, returns, source):
         lines += ["## Examples", "", "```yaml", examples.strip("\n"), "```", ""]
     if returns:
         lines += ["## Return values", ""]
-        for name_, spec in returns.items():
-            lines += _return_lines(name_, spec or {}, 3)
+        for value_name, spec in returns.items():
+            lines += _return_lines(value_name, spec or {}, 3)
     if doc.get("seealso"):
         lines += ["## See also", ""]
         for item in doc["seealso"]:
@@ -288,13 +288,13 @@ def write_pages(root, pages, keep=()):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if docs/ is not current")
     parser.add_argument("--root", default=ROOT, help="the collection's root (default: this checkout)")
     args = parser.parse_args(argv)
     pages, errors = expected_pages(args.root)
-    keep = [path for path, _ in errors]
-    for _, message in errors:
+    keep = [path for path, _message in errors]
+    for _path, message in errors:
         print("gen_docs: %s" % message, file=sys.stderr)
     if args.check:
         stale = stale_pages(args.root, pages, keep)

@@ -101,7 +101,7 @@ def test_playbook_resolves_from_the_installed_collection(installed, playbook):
 
 
 def test_every_module_documents_itself(installed):
-    _, env, cwd = installed
+    env, cwd = installed[1:]
     names = ["gxhpc.cluster.%s" % module for module in MODULES]
     result = run([os.path.join(BIN, "ansible-doc"), "--json", *names], cwd=str(cwd), env=env)
     assert result.returncode == 0 and "ERROR" not in result.stderr, result.stderr
@@ -114,7 +114,7 @@ def test_every_module_documents_itself(installed):
 
 
 def test_every_role_documents_its_arguments(installed):
-    _, env, cwd = installed
+    env, cwd = installed[1:]
     names = ["gxhpc.cluster.%s" % role for role in ROLES]
     result = run([os.path.join(BIN, "ansible-doc"), "-t", "role", "--json", *names], cwd=str(cwd), env=env)
     assert result.returncode == 0 and "ERROR" not in result.stderr, result.stderr
@@ -128,7 +128,7 @@ def test_every_collection_the_content_uses_is_a_declared_dependency():
     dependencies, or `ansible-galaxy collection install` leaves it out and the playbooks fail to load."""
     used = set()
     for top in ("roles", "playbooks"):
-        for directory, _, files in os.walk(os.path.join(ROOT, top)):
+        for directory, _subdirs, files in os.walk(os.path.join(ROOT, top)):
             for name in files:
                 if name.endswith((".yml", ".yaml")):
                     with open(os.path.join(directory, name)) as handle:

@@ -170,7 +170,7 @@ def test_playbooks_and_task_lists_in_every_page_pass_syntax_check(tmp_path):
     ]
     for page in pages:
         page = os.path.relpath(page, ROOT)
-        for number, (language, content, _) in enumerate(blocks(page)):
+        for number, (language, content, _before) in enumerate(blocks(page)):
             if language not in ("yaml", "yml"):
                 continue
             data = yaml.safe_load(content)

@@ -76,16 +76,16 @@ def test_site_runs_each_part_only_where_the_inventory_asks(tmp_path):
         "gather_facts": False,
         "tasks": [{"name": "Groups", "ansible.builtin.debug": {"var": "groups"}}],
     }
-    hosts = {name: dict(variables, ansible_connection="local") for name, (_, variables, _) in CASES.items()}
+    hosts = {name: dict(variables, ansible_connection="local") for name, (_galaxy, variables, _groups) in CASES.items()}
     inventory = {
         "all": {
             "hosts": dict(hosts, localhost={"ansible_connection": "local"}),
-            "children": {"galaxyservers": {"hosts": {n: {} for n, (galaxy, _, _) in CASES.items() if galaxy}}},
+            "children": {"galaxyservers": {"hosts": {n: {} for n, case in CASES.items() if case[0]}}},
         }
     }
     result = run(tmp_path, [guard, report], inventory)
     groups = result["plays"][1]["tasks"][0]["hosts"]["localhost"]["groups"]
-    for name, (_, _, expected) in CASES.items():
+    for name, (_galaxy, _variables, expected) in CASES.items():
         found = [group for group in GROUPS if name in groups.get(group, [])]
         assert found == expected, name
     # Deciding is not a change: a second run of site.yml must report changed=0.
