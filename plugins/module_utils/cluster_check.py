@@ -456,13 +456,17 @@ def evaluate(hosts, probes, settings):
     def facts(host):
         return hosts[host].get("facts") or {}
 
-    # Paths: exist everywhere, NFS caching, and (below, through jobs) the same filesystem.
+    # Paths: exist everywhere, NFS caching, and (below, through jobs) the same filesystem. A path's row
+    # is completed by what the jobs saw.
+    path_rows = {}
+    missing = set()
     for host in job_hosts:
         host_paths = facts(host).get("paths", {})
         for entry in paths:
             label, path = entry["name"], entry["path"]
             info = host_paths.get(path, {"exists": False})
             if not info.get("exists"):
+                missing.add((host, path))
                 rows[host].append(("path " + label, "FAIL", f"{path}: {info.get('error', 'missing')}"))
                 failures.append(
                     failure(
@@ -491,6 +495,7 @@ def evaluate(hosts, probes, settings):
                 else:
                     warnings.append(item)
                     status = "WARN"
+            path_rows[(host, path)] = len(rows[host])
             rows[host].append(("path " + label, status, where))
 
     # Through Slurm jobs: the probe file written on each Galaxy host is read on each exec node.
@@ -535,18 +540,25 @@ def evaluate(hosts, probes, settings):
             rows[host].append((f"job from {galaxy_host}", "ok", f"ran on {landed} as uid {job.get('uid')}"))
             for entry in paths:
                 label, path = entry["name"], entry["path"]
-                if path in (probe.get("write_errors") or {}):
+                # Not written, or already named as missing on the node: nothing more to say.
+                if path in (probe.get("write_errors") or {}) or (host, path) in missing:
                     continue
                 seen = job["paths"].get(path, {"state": "nodir", "value": ""})
-                if seen["state"] == "read" and seen["value"] == probe.get("nonce"):
-                    rows[host].append(("shared " + label, "ok", f"job read {galaxy_host}'s probe"))
+                shared = seen["state"] == "read" and seen["value"] == probe.get("nonce")
+                index = path_rows.get((host, path))
+                if index is not None:
+                    check, status, where = rows[host][index]
+                    note = f"shared with {galaxy_host}" if shared else f"NOT shared with {galaxy_host}"
+                    rows[host][index] = (check, status if shared else "FAIL", f"{where}; {note}")
+                if shared:
                     continue
                 why = {
                     "absent": f"{path} exists for the job but {galaxy_host}'s probe file is not there",
                     "nodir": f"{path} does not exist for the job",
                     "read": f"{path}/{probe_name} has other content for the job",
                 }.get(seen["state"], f"{path}: {seen['state']}")
-                rows[host].append(("shared " + label, "FAIL", why))
+                if index is None:
+                    rows[host].append(("path " + label, "FAIL", why))
                 failures.append(
                     failure("shared_path_not_shared", host, f"{label}: {why} on {node}", path=path, label=label)
                 )

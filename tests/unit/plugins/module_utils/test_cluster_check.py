@@ -209,7 +209,9 @@ def test_healthy_cluster_has_no_failures():
     assert set(report["rows"]) == {"galaxy", "ctl", "node1", "node2"}
     assert all(status == "ok" for rows in report["rows"].values() for _, status, _ in rows)
     checks = [check for check, _, _ in report["rows"]["node1"]]
-    assert "shared job_working_directory" in checks and "munge.key" in checks and "clock" in checks
+    assert "path job_working_directory" in checks and "munge.key" in checks and "clock" in checks
+    details = dict((check, detail) for check, _, detail in report["rows"]["node1"])
+    assert details["path job_working_directory"].endswith("; shared with galaxy")
 
 
 def test_munge_key_hash_is_never_shown():
@@ -224,7 +226,7 @@ def test_path_missing_on_a_node():
     del hosts["node2"]["facts"]["paths"]["/srv/galaxy/var/jobs"]
     probes["galaxy"]["nodes"]["node2"]["paths"]["/srv/galaxy/var/jobs"] = {"state": "nodir", "value": ""}
     report = cc.evaluate(hosts, probes, SETTINGS)
-    assert ("shared_path_missing", "node2") in names(report)
+    assert names(report) == [("shared_path_missing", "node2")]
     failure = next(f for f in report["failures"] if f["name"] == "shared_path_missing")
     assert "/srv/galaxy/var/jobs" in failure["detail"] and "Mount the shared filesystem on node2" in failure["fix"]
 
@@ -235,6 +237,8 @@ def test_path_exists_but_is_not_the_shared_one():
     report = cc.evaluate(hosts, probes, SETTINGS)
     assert names(report) == [("shared_path_not_shared", "node1")]
     assert "galaxy_server_dir" in report["failures"][0]["detail"]
+    row = next(r for r in report["rows"]["node1"] if r[0] == "path galaxy_server_dir")
+    assert row[1] == "FAIL" and row[2].endswith("NOT shared with galaxy")
 
 
 def test_probe_with_other_content_is_not_shared():
