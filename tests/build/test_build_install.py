@@ -82,8 +82,8 @@ def test_tarball_holds_the_collection_and_no_development_files(tarball):
     for module in MODULES:
         assert "plugins/modules/%s.py" % module in names, module
     # .ansible holds ansible-lint's own install of this checkout: shipped, it would double the tarball.
-    unwanted = [n for n in names if n.split("/")[0] in (".ansible", ".venv", ".cache", ".git", "molecule", "tools")]
-    assert unwanted == []
+    unwanted = sorted({n.split("/")[0] for n in names} & {".ansible", ".venv", ".cache", ".git", "molecule", "tools"})
+    assert unwanted == [], "development files in the tarball; add them to galaxy.yml's build_ignore: %s" % unwanted
     assert not [n for n in names if n.endswith((".pyc", ".tar.gz"))]
 
 
@@ -138,4 +138,5 @@ def test_every_collection_the_content_uses_is_a_declared_dependency():
                     )
     with open(os.path.join(ROOT, "galaxy.yml")) as handle:
         declared = set((yaml.safe_load(handle).get("dependencies") or {}).keys())
-    assert used - {"ansible.builtin", "ansible.legacy", "gxhpc.cluster"} - declared == set()
+    undeclared = used - {"ansible.builtin", "ansible.legacy", "gxhpc.cluster"} - declared
+    assert undeclared == set(), "collections used but not in galaxy.yml's dependencies: %s" % sorted(undeclared)
