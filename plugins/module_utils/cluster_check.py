@@ -325,7 +325,7 @@ def run_as(uid, gid, action):
     os.close(write_fd)
     with os.fdopen(read_fd, "rb") as handle:
         message = handle.read().decode(errors="replace")
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     return None if status == 0 else (message or f"child exited with status {status}")
 
 

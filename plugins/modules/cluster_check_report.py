@@ -14,7 +14,7 @@ description:
   - Compares what M(gxhpc.cluster.cluster_facts) gathered on every host and what
     M(gxhpc.cluster.cluster_job_probe) saw through Slurm jobs, and returns one summary table per host
     and every failed pitfall as a named failure with its fix (see docs/troubleshooting.md).
-  - Pure evaluation: touches nothing on the host it runs on. It does not fail itself, so that the
+  - Pure evaluation, touching nothing on the host it runs on. It does not fail itself, so that the
     tables can be shown before the play fails on RV(failures).
 options:
   hosts:
@@ -46,7 +46,7 @@ options:
     type: str
     default: ""
   clock_tolerance:
-    description: Seconds clocks may differ (MUNGE rejects credentials beyond its TTL, 300 s by default).
+    description: Seconds clocks may differ (MUNGE rejects credentials beyond their time-to-live, 300 s by default).
     type: float
     default: 300
   clock_window:
@@ -60,11 +60,13 @@ options:
     default: warn
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 EXAMPLES = r"""
@@ -96,7 +98,7 @@ warnings_found:
   type: list
   elements: dict
 failure_lines:
-  description: RV(failures) as C(NAME on HOST: detail. Fix: ...) lines.
+  description: "RV(failures) as lines: C(NAME on HOST: detail. Fix: ...)."
   returned: always
   type: list
   elements: str

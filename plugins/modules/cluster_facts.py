@@ -45,19 +45,21 @@ options:
     type: path
     default: /etc/slurm/slurm.conf
   node_name:
-    description: This host's Slurm node name, returned as RV(node_name). Empty means the short hostname.
+    description: This host's Slurm node name, returned as C(node_name). Empty means the short hostname.
     type: str
     default: ""
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 seealso:
   - module: gxhpc.cluster.cluster_job_probe
   - module: gxhpc.cluster.cluster_check_report
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 EXAMPLES = r"""
@@ -79,8 +81,10 @@ node_name:
   returned: always
   type: str
 paths:
-  description: Per path: exists, is_dir, realpath, device, uid, gid, mode, fstype, mount_point, source,
-    mount_options and attribute_caching (true for NFS without noac/actimeo=0); or exists false and error.
+  description:
+    - Per path, C(exists), C(is_dir), C(realpath), C(device), C(uid), C(gid), C(mode), C(fstype), C(mount_point),
+      C(source), C(mount_options) and C(attribute_caching) (true for NFS without noac or actimeo=0).
+    - For a path that does not exist, C(exists=false) and C(error).
   returned: always
   type: dict
   sample: {"/srv/galaxy": {"exists": true, "fstype": "nfs4", "mount_options": ["rw", "noac"],

@@ -54,15 +54,17 @@ options:
     default: 60
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The probe files are temporary and removed before the module returns.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 seealso:
   - module: gxhpc.cluster.cluster_facts
   - module: gxhpc.cluster.cluster_check_report
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 EXAMPLES = r"""

@@ -207,10 +207,10 @@ def test_healthy_cluster_has_no_failures():
     report = cc.evaluate(hosts, probes, dict(SETTINGS, reference_host="ctl"))
     assert report["failures"] == [] and report["warnings"] == []
     assert set(report["rows"]) == {"galaxy", "ctl", "node1", "node2"}
-    assert all(status == "ok" for rows in report["rows"].values() for _, status, _ in rows)
-    checks = [check for check, _, _ in report["rows"]["node1"]]
+    assert all(row[1] == "ok" for rows in report["rows"].values() for row in rows)
+    checks = [row[0] for row in report["rows"]["node1"]]
     assert "path job_working_directory" in checks and "munge.key" in checks and "clock" in checks
-    details = dict((check, detail) for check, _, detail in report["rows"]["node1"])
+    details = {row[0]: row[2] for row in report["rows"]["node1"]}
     assert details["path job_working_directory"].endswith("; shared with galaxy")
 
 
