@@ -59,7 +59,14 @@ class Containers:
                 "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", IMAGE, "/sbin/init",
             )  # fmt: skip
         for name in self.names:
-            sh("docker", "exec", name, "systemctl", "is-system-running", "--wait", check=False)
+            # Right after the start, systemctl cannot reach systemd's bus and returns at once.
+            while sh(
+                "docker", "exec", name, "systemctl", "is-system-running", "--wait", check=False
+            ).stdout.strip() not in (
+                "running",
+                "degraded",
+            ):
+                time.sleep(0.5)
         return self
 
     def __exit__(self, *exc):
@@ -108,10 +115,7 @@ def bench_single_node(runs):
             start = time.monotonic()
             result = floor_box.exec(
                 0,
-                # apt's first signature check in a fresh container fails now and then ("Unknown error
-                # executing apt-key"); Ansible's apt module retries too.
-                "for i in 1 2 3; do apt-get update -qq 2>/tmp/err && ! grep -q '^E:' /tmp/err && break; done; "
-                "DEBIAN_FRONTEND=noninteractive "
+                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
                 f"apt-get install -y -qq --no-install-recommends {' '.join(PACKAGES)} >/dev/null",
             )
             floor.append(time.monotonic() - start)

@@ -87,6 +87,12 @@ generated:
   description: Whether a new key was (or would be) generated.
   returned: always
   type: bool
+key_changed:
+  description:
+    - Whether the key itself was (or would be) replaced or created. A change of owner or mode alone
+      does not count, so munged needs a restart only when this is true.
+  returned: always
+  type: bool
 content:
   description: The key, base64-encoded.
   returned: when O(return_content=true) and a key exists
@@ -143,7 +149,7 @@ def run_module(module):
     params = module.params
     path = params["path"]
     current = _read(path)
-    result = {"changed": False, "generated": False, "sha256": None}
+    result = {"changed": False, "generated": False, "key_changed": False, "sha256": None}
 
     wanted = current
     if params["content"] is not None:
@@ -157,9 +163,11 @@ def run_module(module):
         wanted = None if module.check_mode else os.urandom(params["size"])
         result["generated"] = True
         result["changed"] = True
+        result["key_changed"] = True
 
     if wanted is not None and wanted != current:
         result["changed"] = True
+        result["key_changed"] = True
         if not module.check_mode:
             if not os.path.isdir(os.path.dirname(path)):
                 module.fail_json(

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -13,6 +14,20 @@ BIN = os.path.join(ROOT, ".venv", "bin")
 
 def docker(*args, check=True):
     return subprocess.run(["docker", *args], check=check, capture_output=True, text=True)
+
+
+def wait_for_boot(name, timeout=120):
+    """Wait until systemd in the container has booted (boot-time tmpfiles would race apt in /tmp).
+
+    Right after the start, systemctl cannot reach systemd's bus and returns at once, so ask again.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = docker("exec", name, "systemctl", "is-system-running", "--wait", check=False).stdout.strip()
+        if state in ("running", "degraded"):
+            return state
+        time.sleep(1)
+    raise TimeoutError(f"{name} did not finish booting within {timeout} s")
 
 
 @pytest.fixture
@@ -26,7 +41,7 @@ def container(request):
         "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", f"gxhpc/debian:{version}", "/sbin/init",
     )  # fmt: skip
     try:
-        docker("exec", name, "systemctl", "is-system-running", "--wait", check=False)
+        wait_for_boot(name)
         yield name
     finally:
         docker("rm", "-f", name, check=False)
