@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Converge and job-latency benchmark for gxhpc.cluster, on fresh containers.
 
 Prints, and writes as Markdown and JSON, the medians over N runs of:
@@ -11,7 +10,7 @@ Prints, and writes as Markdown and JSON, the medians over N runs of:
   5. Galaxy upload-to-ok, when the galaxy Molecule scenario has recorded it.
 
 Public tools only: Python's standard library, the docker CLI and this checkout's ansible-playbook.
-Usage: benchmarks/bench.py [--runs N] [--out docs/benchmarks]
+Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks]
 """
 
 from __future__ import annotations
@@ -145,7 +144,7 @@ def bench_single_node(runs):
 def bench_jobs(box):
     """Submit-to-COMPLETED of 20 trivial jobs (srun returns when the job has completed), and a burst."""
     latency = []
-    for _ in range(20):
+    for _job in range(20):
         start = time.monotonic()
         result = box.exec(0, "srun -t 1 true")
         latency.append(time.monotonic() - start)
@@ -165,7 +164,7 @@ def bench_exec_nodes(runs, counts=(1, 4)):
     results = {}
     for count in counts:
         results[count] = []
-        for _ in range(runs):
+        for _run in range(runs):
             with Containers(count + 1, network=True) as boxes:
                 ctl, *execs = boxes.names
                 hosts = {ctl: {"slurm_roles": ["controller"], "slurm_config": CONTAINER_CONFIG}}

@@ -126,7 +126,7 @@ def test_galaxy_rejects_what_the_validator_calls_missing_default(galaxy_python, 
         "runners": {"local": {"load": "galaxy.jobs.runners.local:LocalJobRunner"}},
         "execution": {"environments": {"a": {"runner": "local"}, "b": {"runner": "local"}}},
     }
-    errors, _ = job_conf.validate(config)
+    errors, _warnings = job_conf.validate(config)
     assert any(e.startswith("execution.default:") for e in errors)
     path = tmp_path / "job_conf.yml"
     path.write_text(job_conf.render_yaml(config))

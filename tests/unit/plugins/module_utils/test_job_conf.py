@@ -57,7 +57,7 @@ DELETE = object()
 
 
 def errors_of(cfg, **kwargs):
-    errors, _ = validate(cfg, **kwargs)
+    errors, _warnings = validate(cfg, **kwargs)
     return errors
 
 
@@ -207,7 +207,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(
-    ("changes", "expected"), BAD, ids=[e.split(":")[0] + "|" + str(i) for i, (_, e) in enumerate(BAD)]
+    ("changes", "expected"), BAD, ids=[e.split(":")[0] + "|" + str(i) for i, (_changes, e) in enumerate(BAD)]
 )
 def test_bad_input_is_rejected_with_its_path(changes, expected):
     errors = errors_of(config(**changes))
@@ -334,7 +334,7 @@ def test_unknown_load_is_a_warning_not_an_error():
 
 def test_typo_in_load_suggests_the_real_runner():
     cfg = config(runners__slurm={"load": "galaxy.jobs.runners.slurm:SlurmJobRuner"})
-    _, warnings = validate(cfg)
+    _errors, warnings = validate(cfg)
     assert "did you mean 'galaxy.jobs.runners.slurm:SlurmJobRunner'" in warnings[0]
 
 
@@ -541,9 +541,9 @@ def test_one_libdrmaa_per_handler():
 
 def test_idle_handlers_are_a_warning():
     gravity = {"handler": {"processes": 2}}
-    _, warnings = validate(config(handling={"assign": ["db-self"]}), gravity_handlers=gravity)
+    _errors, warnings = validate(config(handling={"assign": ["db-self"]}), gravity_handlers=gravity)
     assert warnings and warnings[0].startswith("handling.assign: gravity starts 2 handler process(es), but db-self")
-    _, warnings = validate(config(handling__assign=["mem-self"]))
+    _errors, warnings = validate(config(handling__assign=["mem-self"]))
     assert warnings and warnings[0].startswith("handling.assign: handling.processes defines handlers, but mem-self")
     assert validate(config(handling__assign=["db-preassign"])) == ([], [])
     assert validate(config(handling={}), gravity_handlers=gravity) == ([], []), "Galaxy's default feeds gravity's pools"

@@ -144,7 +144,7 @@ def test_check_mode_first_then_idempotent_then_check_mode_again(tmp_path):
 def test_bad_config_fails_and_leaves_files_byte_identical(tmp_path):
     config_dir = tmp_path / "config"
     config_dir.mkdir()
-    result, _ = ansible(playbook(tmp_path))
+    result, _output = ansible(playbook(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     written = digests(config_dir)
 
