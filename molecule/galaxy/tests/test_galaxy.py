@@ -1,0 +1,186 @@
+"""What a Galaxy admin checks after connecting Galaxy to Slurm: an upload runs as a Slurm job with
+the resources its destination asked for, and Slurm's accounting remembers the job after slurmctld
+has forgotten it. Variant 1 (CLI runner) always runs; variant 2 (DRMAA runner) needs
+SLURM_DRMAA_TARBALL.
+
+The tests run on the Molecule host and talk to Galaxy with bioblend over the container's address.
+"""
+
+import os
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+from bioblend import ConnectionError as GalaxyConnectionError
+from bioblend.galaxy import GalaxyInstance
+
+# From molecule.yml: the bootstrap key in galaxy.yml, the admin in admin_users, the slurmdbd password.
+BOOTSTRAP_API_KEY = "gxhpc-e2e-bootstrap-key-5d7c2a"
+ADMIN_EMAIL = "admin@example.org"
+DBD_PASSWORD = "gxhpc-e2e-dbd-S3cr3t-9f41"  # noqa: S105  a throwaway container's test password
+# What both destinations of molecule.yml ask Slurm for.
+DESTINATION_CPUS = 2
+DESTINATION_MEM_MB = 300
+# Slurm's job ids are positive integers.
+SLURM_JOB_ID = re.compile(r"^[1-9][0-9]*$")
+UPLOAD_TIMEOUT = 300
+# A restart of Galaxy (converge changed the job conf) takes 1 to 6 minutes on a busy 2-core machine.
+GALAXY_START_TIMEOUT = 600
+# MinJobAge is 2 s, but slurmctld purges old jobs only once a minute.
+FORGET_TIMEOUT = 150
+DRMAA_TARBALL = os.environ.get("SLURM_DRMAA_TARBALL", "")
+
+
+@pytest.fixture(scope="module")
+def galaxy_url(host):
+    address = host.check_output("hostname -I").split()[0]
+    return "http://%s:8080" % address
+
+
+@pytest.fixture(scope="module")
+def bootstrap(galaxy_url):
+    # Converge may have just restarted Galaxy (a changed job conf): give it time to answer.
+    gi = GalaxyInstance(galaxy_url, key=BOOTSTRAP_API_KEY)
+    deadline = time.monotonic() + GALAXY_START_TIMEOUT
+    while True:
+        try:
+            gi.config.get_version()
+            return gi
+        except GalaxyConnectionError:
+            assert time.monotonic() < deadline, "Galaxy at %s does not answer" % galaxy_url
+            time.sleep(3)
+
+
+def _user_instance(bootstrap, galaxy_url, email):
+    """A GalaxyInstance for the local user with this email, created (with an API key) if missing."""
+    users = bootstrap.users.get_users(f_email=email)
+    if users:
+        user = users[0]
+    else:
+        username = email.split("@")[0].replace(".", "-")
+        user = bootstrap.users.create_local_user(username, email, uuid.uuid4().hex)
+    key = bootstrap.users.get_or_create_user_apikey(user["id"])
+    return GalaxyInstance(galaxy_url, key=key)
+
+
+@pytest.fixture(scope="module")
+def admin(bootstrap, galaxy_url):
+    gi = _user_instance(bootstrap, galaxy_url, ADMIN_EMAIL)
+    assert gi.users.get_current_user()["is_admin"], "%s is in admin_users but Galaxy says not admin" % ADMIN_EMAIL
+    return gi
+
+
+@pytest.fixture(scope="module")
+def user(bootstrap, galaxy_url):
+    return _user_instance(bootstrap, galaxy_url, "e2e-user@example.org")
+
+
+def _wait_ok(user, dataset_id, label):
+    """Wait for the dataset; print and return the seconds from upload to ok."""
+    start = time.monotonic()
+    dataset = user.datasets.wait_for_dataset(dataset_id, maxwait=UPLOAD_TIMEOUT, check=False)
+    elapsed = time.monotonic() - start
+    print("%s: upload to '%s' in %.1f s" % (label, dataset["state"], elapsed))
+    return dataset, elapsed
+
+
+def _upload_with_upload1(user, history_id, content):
+    """The classic upload tool (upload1), as the tool form submits it."""
+    result = user.tools.paste_content(content, history_id, file_type="txt", file_name="variant1.txt")
+    return result["outputs"][0]["id"], result["jobs"][0]["id"]
+
+
+def _upload_with_fetch(user, history_id, content):
+    """The data-fetch upload tool (__DATA_FETCH__), as the current upload dialog submits it."""
+    payload = {
+        "history_id": history_id,
+        "targets": [
+            {
+                "destination": {"type": "hdas"},
+                "elements": [{"src": "pasted", "paste_content": content, "ext": "txt", "name": "variant2.txt"}],
+            }
+        ],
+    }
+    result = user.make_post_request(user.url + "/tools/fetch", payload=payload)
+    return result["outputs"][0]["id"], result["jobs"][0]["id"]
+
+
+def _slurm_job_is_forgotten(host, job_id):
+    return host.run("scontrol show job %s" % job_id).rc != 0
+
+
+def _check_upload(host, admin, user, label, upload, runner):
+    content = "gxhpc %s %s\nsecond line\n" % (label, uuid.uuid4().hex)
+    history_id = user.histories.create_history(name="gxhpc e2e %s" % label)["id"]
+    dataset_id, job_id = upload(user, history_id, content)
+    dataset, _elapsed = _wait_ok(user, dataset_id, label)
+    job = admin.jobs.show_job(job_id, full_details=True)
+    assert dataset["state"] == "ok", "dataset is %s; job: %s" % (dataset["state"], job)
+
+    # The dataset holds exactly what was sent.
+    assert user.datasets.download_dataset(dataset_id).decode() == content
+
+    # The job ran through the expected runner, as a Slurm job.
+    destination = admin.jobs.get_destination_params(job_id)
+    assert destination["Runner"] == runner, destination
+    external_id = job["external_id"]
+    assert SLURM_JOB_ID.match(external_id or ""), "external id %r is not a Slurm job id" % external_id
+    assert destination["Runner Job ID"] == external_id, destination
+
+    # GALAXY_SLOTS and GALAXY_MEMORY_MB as the job script saw them: Galaxy's core job metrics
+    # record both from inside the job.
+    metrics = {m["name"]: m["raw_value"] for m in admin.jobs.get_metrics(job_id) if m["plugin"] == "core"}
+    assert float(metrics["galaxy_slots"]) == DESTINATION_CPUS, metrics
+    assert float(metrics["galaxy_memory_mb"]) == DESTINATION_MEM_MB, metrics
+
+    # Slurm's accounting remembers the job after slurmctld has forgotten it (MinJobAge).
+    deadline = time.monotonic() + FORGET_TIMEOUT
+    while not _slurm_job_is_forgotten(host, external_id):
+        assert time.monotonic() < deadline, "slurmctld still knows job %s after %s s" % (external_id, FORGET_TIMEOUT)
+        time.sleep(5)
+    sacct = host.check_output("sacct --noheader --parsable2 --allocations --format=State,AllocCPUS -j %s", external_id)
+    assert sacct.splitlines() == ["COMPLETED|%d" % DESTINATION_CPUS], sacct
+
+
+def test_galaxy_runs_as_the_galaxy_user(host):
+    gunicorn = host.process.filter(comm="gunicorn")
+    assert gunicorn, "no gunicorn process"
+    assert {p.user for p in gunicorn} == {"galaxy"}
+
+
+def test_variant1_cli_runner_upload_runs_on_slurm(host, admin, user):
+    _check_upload(host, admin, user, "variant1-cli", _upload_with_upload1, "cli")
+
+
+def test_variant2_drmaa_runner_upload_runs_on_slurm(host, admin, user):
+    if not DRMAA_TARBALL:
+        pytest.skip(
+            "variant 2 (DRMAA runner) SKIPPED: SLURM_DRMAA_TARBALL is not set; it needs a slurm-drmaa release "
+            "tarball (see molecule/drmaa/skip-reason)"
+        )
+    _check_upload(host, admin, user, "variant2-drmaa", _upload_with_fetch, "slurm")
+
+
+def test_dbd_password_is_in_no_log_on_the_host(host):
+    # Anything on the host that logs: files under /var/log, the journal, Galaxy's and gravity's logs.
+    files = host.run("grep -rlF -- %s /var/log /srv/galaxy/data /etc/galaxy 2>/dev/null", DBD_PASSWORD)
+    assert files.stdout == "", "the slurmdbd password is in %s" % files.stdout
+    journal = host.run("journalctl --no-pager -o cat | grep -cF -- %s", DBD_PASSWORD)
+    assert journal.stdout.strip() == "0", "the slurmdbd password is in the journal"
+
+
+def test_dbd_password_is_in_no_ansible_output_at_vvv():
+    """Converge again at -vvv with --diff and look for the password in everything Ansible printed."""
+    scenario = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    run = subprocess.run(
+        ["ansible-playbook", "-vvv", "--diff", "-i", inventory, os.path.join(scenario, "converge.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "slurmdbd.conf" in run.stdout, "the output does not show the tasks that handle the password"
+    assert DBD_PASSWORD not in run.stdout + run.stderr, "the slurmdbd password is in the -vvv output"
