@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/.cache/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/gxhpc/cluster
 # Every Molecule scenario, in the order `make test` runs them.
-SCENARIOS ?= default realuser multinode
+SCENARIOS ?= default realuser multinode drmaa
 DISTROS := 12 13
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -73,6 +73,7 @@ docs-test: venv images
 
 molecule: venv images
 	@for s in $(SCENARIOS); do \
+	  if [ -x molecule/$$s/skip-reason ] && molecule/$$s/skip-reason; then continue; fi; \
 	  echo "=== molecule test -s $$s"; \
 	  $(BIN)/molecule test -s $$s || exit 1; \
 	done
