@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/.cache/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/gxhpc/cluster
 # Every Molecule scenario, in the order `make test` runs them.
-SCENARIOS ?= default realuser multinode drmaa
+SCENARIOS ?= default realuser multinode drmaa galaxy
 DISTROS := 12 13
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
