@@ -18,6 +18,7 @@ description:
   - C(slurm_node_list(slurm_nodes, exec_hosts)) - the NodeName entries of a cluster.
   - C(slurm_unprovided_nodes(slurm_nodes, exec_hosts)) - names in slurm_nodes no exec host provides.
   - C(slurm_normalize_config(config, version)) - settings adapted to the installed Slurm.
+  - C(slurm_with_default_memory(config, nodes)) - DefMemPerCPU added when memory is consumable and unset.
 author:
   - gxhpc.cluster contributors
 """
@@ -83,4 +84,5 @@ class FilterModule:
             "slurm_node_list": _wrap(slurm_cluster.node_list),
             "slurm_unprovided_nodes": _wrap(slurm_cluster.unprovided_nodes),
             "slurm_normalize_config": _wrap(slurm_normalize_config),
+            "slurm_with_default_memory": _wrap(slurm_cluster.with_default_memory),
         }

@@ -147,3 +147,25 @@ def unprovided_nodes(slurm_nodes, exec_hosts):
             if name not in provided and name.upper() not in ("ALL", "DEFAULT"):
                 missing.append(name)
     return missing
+
+
+def with_default_memory(config, nodes):
+    """Add DefMemPerCPU to ``config`` when memory is a consumable resource and none is set.
+
+    With CR_*_Memory and no default, a job that asks for no memory is given the whole node's
+    RealMemory, so jobs without --mem (most of Galaxy's) run one per node. The default is the
+    smallest memory per CPU of the nodes, so a node's CPUs can all be used at once.
+    """
+    params = str(config.get("SelectTypeParameters", ""))
+    if "memory" not in params.lower():
+        return dict(config)
+    if any(k in config for k in ("DefMemPerCPU", "DefMemPerNode", "DefMemPerGPU")):
+        return dict(config)
+    per_cpu = [
+        int(n["RealMemory"]) // int(n["CPUs"])
+        for n in nodes
+        if str(n.get("RealMemory", "")).isdigit() and str(n.get("CPUs", "")).isdigit() and int(n["CPUs"]) > 0
+    ]
+    if not per_cpu:
+        return dict(config)
+    return dict(config, DefMemPerCPU=max(1, min(per_cpu)))

@@ -60,6 +60,28 @@ options:
     description: Keep a timestamped copy of the file it replaces.
     type: bool
     default: false
+  directories:
+    description:
+      - Directories to create (or correct the owner and mode of) before the file is written, such as
+        the configuration, state, spool and log directories. Doing it here saves a task per directory
+        on every run.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The directory.
+        type: path
+        required: true
+      owner:
+        description: Its owner.
+        type: str
+      group:
+        description: Its group.
+        type: str
+      mode:
+        description: Its mode.
+        type: raw
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -116,6 +138,10 @@ slurm_version:
   description: The Slurm version settings were adapted to, if any.
   returned: always
   type: str
+directories_changed:
+  description: Whether a directory of O(directories) was created or had its owner or mode corrected.
+  returned: always
+  type: bool
 """
 
 import os
@@ -144,10 +170,28 @@ def installed_slurm_version(module):
     return ""
 
 
+def ensure_directories(module, directories):
+    """Create missing directories and correct owner, group and mode; return whether anything changed."""
+    changed = False
+    for spec in directories:
+        path = spec["path"]
+        if not os.path.isdir(path):
+            changed = True
+            if module.check_mode:
+                continue
+            os.makedirs(path)
+        file_args = module.load_file_common_arguments(
+            {"path": path, "owner": spec.get("owner"), "group": spec.get("group"), "mode": spec.get("mode")}
+        )
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    return changed
+
+
 def run_module(module):
     params = module.params
     dest = params["dest"]
     result = {"changed": False, "changed_keys": [], "nodes_changed": False, "partitions_changed": False}
+    result["directories_changed"] = ensure_directories(module, params["directories"])
 
     version = params["slurm_version"]
     if version == "auto":
@@ -171,6 +215,7 @@ def run_module(module):
     result.update(compare(old or "", content))
     result["restart_required"] = bool(old is not None and result["restart_required"])
 
+    result["changed"] = result["directories_changed"]
     if old != content:
         result["changed"] = True
         if module._diff:
@@ -206,6 +251,17 @@ def main():
             "group": {"type": "str"},
             "mode": {"type": "raw", "default": "0644"},
             "backup": {"type": "bool", "default": False},
+            "directories": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "owner": {"type": "str"},
+                    "group": {"type": "str"},
+                    "mode": {"type": "raw"},
+                },
+            },
         },
         supports_check_mode=True,
     )

@@ -95,3 +95,17 @@ def test_unprovided_nodes():
         "c2",
     ]
     assert cl.unprovided_nodes([{"name": "localhost"}], hosts[:1]) == []
+
+
+def test_default_memory_per_cpu_from_smallest_node():
+    nodes = [{"name": "a", "CPUs": 2, "RealMemory": 8000}, {"name": "b", "CPUs": 4, "RealMemory": 8000}]
+    config = cl.with_default_memory({"SelectTypeParameters": "CR_Core_Memory"}, nodes)
+    assert config["DefMemPerCPU"] == 2000
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"SelectTypeParameters": "CR_Core"}, {"SelectTypeParameters": "CR_CPU_Memory", "DefMemPerNode": 10}],
+)
+def test_default_memory_left_alone(config):
+    assert cl.with_default_memory(config, [{"name": "a", "CPUs": 2, "RealMemory": 8000}]) == config
