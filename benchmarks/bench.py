@@ -7,7 +7,7 @@ Prints, and writes as Markdown and JSON, the medians over N runs of:
   3. converge of a controller with 1 and with 4 exec nodes; the ratio;
   4. trivial job latency (submit to COMPLETED, `srun true`) over 20 jobs, and the time for a
      burst of 100 jobs to drain;
-  5. Galaxy upload-to-ok, when the galaxy Molecule scenario has recorded it.
+  5. Galaxy upload-to-ok, as the galaxy Molecule scenario recorded it (.cache/bench), when it has run.
 
 Public tools only: Python's standard library, the docker CLI and this checkout's ansible-playbook.
 Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks]
@@ -228,11 +228,21 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
     parser.add_argument("--skip-exec-nodes", action="store_true", help="leave out the 1-vs-4 exec node runs")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="measure nothing: write the table again from OUT.json, with the galaxy scenario's latest record",
+    )
     args = parser.parse_args()
 
-    raw = bench_single_node(args.runs)
-    if not args.skip_exec_nodes:
-        raw.update(bench_exec_nodes(args.runs))
+    if args.render_only:
+        with open(args.out + ".json", encoding="utf-8") as handle:
+            previous = json.load(handle)
+        raw, args.runs = previous["raw"], previous["runs"]
+    else:
+        raw = bench_single_node(args.runs)
+        if not args.skip_exec_nodes:
+            raw.update(bench_exec_nodes(args.runs))
     medians, rows = table(raw)
     lines = [
         "| measure | median | target |",
@@ -241,8 +251,11 @@ def main():
     for label, value, unit, target in rows:
         shown = "not measured" if value is None else (f"{value:.2f} {unit}" if unit == "x" else f"{value:.1f} {unit}")
         lines.append(f"| {label} | {shown} | {target or ''} |")
-    info = machine()
+    info = previous["machine"] if args.render_only else machine()
     report = {"runs": args.runs, "machine": info, "medians": medians, "raw": raw}
+    if os.path.exists(GALAXY_RECORD):
+        with open(GALAXY_RECORD, encoding="utf-8") as handle:
+            report["galaxy_upload_to_ok"] = json.load(handle)
     markdown = "\n".join(lines)
     print(markdown)
     with open(args.out + ".json", "w", encoding="utf-8") as handle:
