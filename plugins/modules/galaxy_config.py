@@ -110,30 +110,17 @@ diff:
 """
 
 import os  # noqa: E402
-import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native, to_text  # noqa: E402
 
+from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import write_atomically  # noqa: E402
 from ansible_collections.gxhpc.cluster.plugins.module_utils.galaxy_config import (  # noqa: E402
     HAS_YAML,
     YAML_IMPORT_ERROR,
     GalaxyConfigError,
     merge_text,
 )
-
-
-def write_atomically(module, path, text):
-    """Write text next to path, then rename it over path (readers never see half a file)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".galaxy_config.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(to_bytes(text))
-        module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def run_module():

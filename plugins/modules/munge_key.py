@@ -103,9 +103,10 @@ import base64
 import binascii
 import hashlib
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import write_atomically
 
 MIN_KEY_BYTES = 32
 MAX_KEY_BYTES = 1024
@@ -117,21 +118,6 @@ def _read(path):
             return handle.read()
     except FileNotFoundError:
         return None
-
-
-def _write_atomically(module, path, data):
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".munge.key.", dir=directory)
-    try:
-        os.fchmod(fd, 0o400)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        module.atomic_move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def decode_key(text):
@@ -173,7 +159,7 @@ def run_module(module):
                 module.fail_json(
                     msg=f"munge_key: directory {os.path.dirname(path)} does not exist (is munge installed?)"
                 )
-            _write_atomically(module, path, wanted)
+            write_atomically(module, path, wanted, mode=0o400)
 
     if wanted is not None:
         result["sha256"] = hashlib.sha256(wanted).hexdigest()

@@ -146,10 +146,10 @@ directories_changed:
 
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import write_atomically
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import (
     SlurmConfError,
     compare,
@@ -226,10 +226,7 @@ def run_module(module):
                 module.fail_json(msg=f"slurm_conf: directory {directory} does not exist", **result)
             if params["backup"] and old is not None:
                 result["backup_file"] = module.backup_local(dest)
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dest)}.", dir=directory)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(content)
-            module.atomic_move(tmp, dest)
+            write_atomically(module, dest, content)
 
     if os.path.exists(dest):
         file_args = module.load_file_common_arguments(params)
