@@ -287,7 +287,7 @@ def test_exec_node_returns_to_idle_after_slurmd_stop_and_start(host):
     seconds = time.monotonic() - started
     record("node_back_to_idle", {"node": EXEC_NODES[1], "seconds_from_slurmd_start_to_idle": round(seconds, 1)})
     wait_idle(host, EXEC_NODES, timeout=30)
-    record("nodes_idle", {n: s for n, s in node_states(host).items()})
+    record("nodes_idle", dict(node_states(host)))
 
 
 def test_200_queued_jobs_survive_a_rerun_with_a_config_change(host):
