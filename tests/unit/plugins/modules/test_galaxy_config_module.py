@@ -1,42 +1,21 @@
 """The galaxy_config module: writes, check mode, diff, backup, owner/mode, failures."""
 
-import json
 import os
 import stat
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from module_harness import raise_on_exit, run_main
 
 from ansible_collections.gxhpc.cluster.plugins.modules import galaxy_config
 
 
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super().__init__(json.dumps(result, default=str))
-        self.result = result
-        self.failed = failed
-
-
 @pytest.fixture(autouse=True)
 def _no_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs, False)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise ModuleExit(kwargs, True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    raise_on_exit(monkeypatch)
 
 
 def run(args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args), pytest.raises(ModuleExit) as info:
-        galaxy_config.main()
-    return info.value
+    return run_main(galaxy_config.main, args, check_mode)
 
 
 def test_creates_file_then_is_idempotent(tmp_path):
