@@ -14,6 +14,18 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/gxhpc/cluster
 SCENARIOS ?= default realuser multinode drmaa galaxy
 DISTROS := 12 13
 
+# slurm-drmaa for the tests: SLURM_DRMAA_TARBALL when set, else the release tarball beside the
+# project root (../shared/slurm-drmaa, as an air-gapped site would hold it), checked against its
+# SHA256SUMS. Debian packages no slurm-drmaa and its upstream release is not downloadable here.
+SHARED_DRMAA_DIR := $(abspath $(CURDIR)/../shared/slurm-drmaa)
+ifeq ($(strip $(SLURM_DRMAA_TARBALL)),)
+ifneq ($(wildcard $(SHARED_DRMAA_DIR)/slurm-drmaa-1.1.6.tar.gz),)
+SLURM_DRMAA_TARBALL := $(SHARED_DRMAA_DIR)/slurm-drmaa-1.1.6.tar.gz
+SLURM_DRMAA_TARBALL_SHA256 ?= $(shell awk '$$2 == "slurm-drmaa-1.1.6.tar.gz" {print $$1}' $(SHARED_DRMAA_DIR)/SHA256SUMS 2>/dev/null)
+endif
+endif
+export SLURM_DRMAA_TARBALL SLURM_DRMAA_TARBALL_SHA256
+
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= false
