@@ -400,11 +400,21 @@ def parse_probe_output(text):
 # ---------------------------------------------------------------------------------------------------
 
 
-def failure(name, host, detail, **values):
+# Fixes that differ when the host is a Galaxy server itself: there is nothing to mount from there (one
+# host may be the whole cluster), so the directory is missing or cluster_check_paths names the wrong one.
+GALAXY_SERVER_FIXES = {
+    "shared_path_missing": "Create {path} on {host}, the Galaxy server (Galaxy keeps {label} there), or correct "
+    "cluster_check_paths if your galaxy.yml keeps {label} elsewhere.",
+}
+
+
+def failure(name, host, detail, on_galaxy_server=False, **values):
     """A named failure with its fix, the fix filled in from ``values``."""
     if name not in FAILURES:
         raise ClusterCheckError(f"unknown failure name {name!r}")
     summary, fix = FAILURES[name]
+    if on_galaxy_server:
+        fix = GALAXY_SERVER_FIXES.get(name, fix)
     fields = {"host": host, "path": "", "label": "", "user": "", "node": host, "expected": ""}
     fields.update(values)
     return {"name": name, "host": host, "summary": summary, "detail": detail, "fix": fix.format(**fields)}
@@ -473,6 +483,7 @@ def evaluate(hosts, probes, settings):
                         "shared_path_missing",
                         host,
                         f"{path} ({label}) does not exist on {host}",
+                        on_galaxy_server=host in galaxy_hosts,
                         path=path,
                         label=label,
                     )
@@ -505,6 +516,8 @@ def evaluate(hosts, probes, settings):
             continue
         probe_name = probe.get("probe_name", "")
         for path, error in (probe.get("write_errors") or {}).items():
+            if (galaxy_host, path) in missing:
+                continue  # named once already, as missing on this Galaxy server
             label = _label(paths, path)
             failures.append(
                 failure(

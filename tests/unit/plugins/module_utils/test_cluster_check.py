@@ -231,6 +231,55 @@ def test_path_missing_on_a_node():
     assert "/srv/galaxy/var/jobs" in failure["detail"] and "Mount the shared filesystem on node2" in failure["fix"]
 
 
+def single_node():
+    """One host that is the Galaxy server, the controller and the only exec node (the GTN tutorial's)."""
+    facts = dict(host_facts("galaxy"), hashes={"munge_key": KEY, "slurm_conf": CONF})
+    hosts = {"galaxy": {"roles": ["galaxy", "controller", "exec"], "facts": facts}}
+    job = {"rc": 0, "stdout": "", "stderr": "", "host": "galaxy", "uid": "1450", "gid": "1450", "python": "3.11"}
+    job["paths"] = {p["path"]: {"state": "read", "value": "n0nce"} for p in PATHS}
+    probes = {
+        "galaxy": {
+            "nonce": "n0nce",
+            "probe_name": ".gxhpc-cluster-check-n0nce",
+            "write_errors": {},
+            "nodes": {"galaxy": job},
+            "submit": {"galaxy": {"rc": 0, "output": "sbatch: Job 5 to start at now"}},
+        }
+    }
+    return hosts, probes
+
+
+def test_single_node_is_healthy():
+    hosts, probes = single_node()
+    assert cc.evaluate(hosts, probes, SETTINGS)["failures"] == []
+
+
+def test_path_missing_on_the_galaxy_server_itself_is_named_once_and_not_as_a_mount():
+    """On one host there is nothing to mount: the fix says to create the directory, and the probe that could
+    not be written into the missing directory is not a second failure."""
+    hosts, probes = single_node()
+    del hosts["galaxy"]["facts"]["paths"]["/srv/galaxy/var/jobs"]
+    probes["galaxy"]["write_errors"] = {"/srv/galaxy/var/jobs": "No such file or directory"}
+    probes["galaxy"]["nodes"]["galaxy"]["paths"]["/srv/galaxy/var/jobs"] = {"state": "nodir", "value": ""}
+    report = cc.evaluate(hosts, probes, SETTINGS)
+    assert names(report) == [("shared_path_missing", "galaxy")]
+    fix = report["failures"][0]["fix"]
+    assert "Mount" not in fix and "Create /srv/galaxy/var/jobs on galaxy" in fix, fix
+    rows = [r for r in report["rows"]["galaxy"] if r[1] == "FAIL"]
+    assert len(rows) == 1, rows
+
+
+def test_path_missing_on_a_galaxy_server_and_a_node_names_each_host_once():
+    hosts, probes = healthy()
+    for host in ("galaxy", "node1"):
+        del hosts[host]["facts"]["paths"]["/srv/galaxy/server"]
+    probes["galaxy"]["write_errors"] = {"/srv/galaxy/server": "No such file or directory"}
+    report = cc.evaluate(hosts, probes, SETTINGS)
+    assert names(report) == [("shared_path_missing", "galaxy"), ("shared_path_missing", "node1")]
+    fixes = {f["host"]: f["fix"] for f in report["failures"]}
+    assert fixes["galaxy"].startswith("Create") and fixes["node1"].startswith("Mount the shared filesystem on node1")
+
+
 def test_path_exists_but_is_not_the_shared_one():
     hosts, probes = healthy()
     probes["galaxy"]["nodes"]["node1"]["paths"]["/srv/galaxy/server"] = {"state": "absent", "value": ""}
