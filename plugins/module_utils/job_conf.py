@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import difflib
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - builds XML, parses nothing
@@ -84,6 +85,8 @@ ASSIGN_METHODS = ("mem-self", "db-self", "db-preassign", "db-transaction-isolati
 # Handlers self-assign with these methods: without a handler process no job ever leaves state "new".
 SELF_ASSIGN_FROM_POOL = ("db-skip-locked", "db-transaction-isolation")
 TOOL_CLASSES = ("local", "requires_galaxy", "user_defined")
+# lib/galaxy/jobs/runners/util/cli/__init__.py: DEFAULT_SHELL_PLUGIN = "LocalShell"; job_plugin has no default.
+CLI_DEFAULT_SHELL_PLUGIN = "LocalShell"
 CLI_SHELL_PLUGINS = ("LocalShell", "RemoteShell", "SecureShell", "ParamikoShell", "GlobusSecureShell")
 CLI_JOB_PLUGINS = ("Torque", "SlurmTorque", "Slurm", "LSF", "OpenPBS")
 # Galaxy's DRMAA runner fills these job-template attributes itself (drmaa.py queue_job).
@@ -91,6 +94,16 @@ DRMAA_RESERVED = ("remoteCommand", "jobName", "outputPath", "errorPath")
 # The PBS runner sets the job's output, error and name itself (pbs.py); both spellings are accepted there.
 PBS_RESERVED = ("-o", "Output_Path", "-e", "Error_Path", "-N", "Job_Name")
 AWS_BATCH_REQUIRED = ("job_queue", "job_role_arn", "efs_filesystem_id", "efs_mount_point")
+
+# The dynamic runner's rule types (lib/galaxy/jobs/mapper.py: "python" and STOCK_RULES).
+DYNAMIC_TYPES = ("python", "choose_one", "burst", "docker_dispatch", "dtd")
+# Galaxy forces these params on a dynamic_tpv environment (_configure_from_dict).
+TPV_FORCED = {"type": "python", "function": "map_tool_to_destination", "rules_module": "tpv.rules"}
+TPV_CONFIG_KEYS = ("tpv_config_files", "tpv_configs")
+PYTHON_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PYTHON_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# Characters XML 1.0 cannot carry, even escaped (Galaxy's XML parser refuses the file).
+XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 TOP_KEYS = ("runners", "handling", "execution", "tools", "resources", "limits", "dynamic")
 HANDLING_KEYS = ("assign", "max_grab", "ready_window_size", "default", "processes")
@@ -200,16 +213,27 @@ def runner_family(load):
 
 
 def environment_items(execution):
-    """Return ``[(id, environment_dict, path)]``; environments may be a mapping or a list of dicts with ``id``."""
+    """Return ``[(id, environment_dict, path)]``; environments may be a mapping or a list of dicts with ``id``.
+
+    A list item's path names its id (``execution.environments.big``) like the mapping form does; only an item
+    without a usable id, or a second item with the same id, is named by its index.
+    """
     environments = (execution or {}).get("environments") if isinstance(execution, dict) else None
     items = []
     if isinstance(environments, dict):
         for env_id, env in environments.items():
             items.append((env_id, env, "execution.environments.%s" % env_id))
     elif isinstance(environments, list):
+        seen = set()
         for index, env in enumerate(environments):
             env_id = env.get("id") if isinstance(env, dict) else None
-            items.append((env_id, env, "execution.environments[%d]" % index))
+            if isinstance(env_id, str) and env_id and env_id not in seen:
+                path = "execution.environments.%s" % env_id
+            else:
+                path = "execution.environments[%d]" % index
+            if isinstance(env_id, str):
+                seen.add(env_id)
+            items.append((env_id, env, path))
     return items
 
 
@@ -276,6 +300,14 @@ class _Validator:
         self.handler_tags = set()
         self.resource_groups = set()
         self.gravity_count, self.gravity_names = gravity_handler_names(self.gravity_handlers)
+        self.dynamic_rules_module = None
+        if isinstance(config, dict):
+            dynamic = config.get("dynamic")
+            if not isinstance(dynamic, dict):
+                runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+                dynamic = runners.get("dynamic")
+            if isinstance(dynamic, dict):
+                self.dynamic_rules_module = dynamic.get("rules_module")
 
     def error(self, path, message):
         self.errors.append("%s: %s" % (path, message))
@@ -317,6 +349,7 @@ class _Validator:
             return
         self.unknown_keys("", config, TOP_KEYS)
         self.check_runners(config.get("runners"))
+        self.check_dynamic(config)
         self.check_handling(config.get("handling"))
         self.collect_environments(config.get("execution"))
         self.collect_resources(config.get("resources"))
@@ -370,13 +403,16 @@ class _Validator:
                 elif not runner["enabled"]:
                     self.disabled_runners.add(runner_id)
             if "workers" in runner and not _is_positive_int(runner["workers"]):
+                # Galaxy's YAML path hands workers to the runner as given: a string "8" raises TypeError at start
                 self.error(path + ".workers", "must be a positive integer, got %r" % (runner["workers"],))
             if "kwds" in runner:
                 self.expect(path + ".kwds", runner["kwds"], dict, "a mapping")
             if runner_id == "dynamic":
                 # Galaxy treats runners.dynamic as the dynamic runner's params, never loads it.
-                if "rules_module" in runner:
-                    self.expect(path + ".rules_module", runner["rules_module"], str, "a string (a Python module)")
+                if "rules_module" in runner and self.expect(
+                    path + ".rules_module", runner["rules_module"], str, "a string (a Python module)"
+                ):
+                    self.check_module_name(path + ".rules_module", runner["rules_module"])
                 continue
             load = runner.get("load")
             if load is None:
@@ -390,14 +426,46 @@ class _Validator:
             self.runner_families[runner_id] = family
             if family is None:
                 known = [RUNNER_PREFIX + k for k in KNOWN_RUNNER_CLASSES]
-                self.warn(
-                    path + ".load",
-                    "'%s' is not a runner shipped with Galaxy 26.1%s; fine if it is a site runner on Galaxy's path"
-                    % (load, _suggest(load, known + list(KNOWN_RUNNER_MODULES))),
-                )
+                suggestion = _suggest(load, known + list(KNOWN_RUNNER_MODULES))
+                if load.strip().startswith(RUNNER_PREFIX):
+                    # galaxy.jobs.runners is Galaxy's own package: its classes are known, a miss is a typo and
+                    # the handler fails to start (ImportError / AttributeError)
+                    self.error(
+                        path + ".load",
+                        "'%s' is not a runner class of Galaxy 26.1%s (galaxy.jobs.runners has: %s)"
+                        % (load, suggestion, ", ".join(sorted(KNOWN_RUNNER_CLASSES))),
+                    )
+                else:
+                    self.warn(
+                        path + ".load",
+                        "'%s' is not a runner shipped with Galaxy 26.1%s; fine if it is a site runner on Galaxy's path"
+                        % (load, suggestion),
+                    )
             kwds = runner_kwds(runner)
             if family in DRMAA_FAMILIES and "drmaa_library_path" in kwds:
                 self.expect(path + ".drmaa_library_path", kwds["drmaa_library_path"], str, "a path")
+
+    def check_dynamic(self, config):
+        """The dynamic runner's own params: top-level ``dynamic`` (or the older ``runners.dynamic``)."""
+        runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+        if "dynamic" not in config:
+            return
+        dynamic = config["dynamic"]
+        if not self.expect("dynamic", dynamic, dict, "a mapping of the dynamic runner's params (rules_module)"):
+            return
+        if "dynamic" in runners:
+            self.error(
+                "runners.dynamic",
+                "is ignored by Galaxy because the top-level dynamic section is set; keep one",
+            )
+        if "rules_module" in dynamic and self.expect(
+            "dynamic.rules_module", dynamic["rules_module"], str, "a string (a Python module)"
+        ):
+            self.check_module_name("dynamic.rules_module", dynamic["rules_module"])
+
+    def check_module_name(self, path, name):
+        if not PYTHON_MODULE_RE.match(name):
+            self.error(path, "'%s' is not a Python module name (such as tpv.rules)" % name)
 
     def check_handling(self, handling):
         if handling is None:
@@ -620,6 +688,8 @@ class _Validator:
             self.check_resubmits(path + ".resubmit", env["resubmit"])
         params = environment_params(env)
         params_path = path + ".params" if isinstance(env.get("params"), dict) else path
+        if family == "dynamic":
+            self.check_dynamic_params(runner, params, params_path)
         self.check_params(family, params, params_path)
 
     def check_env_list(self, path, entries):
@@ -649,6 +719,8 @@ class _Validator:
             if not self.expect(item, resubmit, dict, "a mapping"):
                 continue
             self.unknown_keys(item, resubmit, RESUBMIT_KEYS)
+            # Galaxy's job_config_xml_to_dict gives every key, null where the XML attribute is absent
+            resubmit = {k: v for k, v in resubmit.items() if v is not None}
             if "condition" in resubmit:
                 self.expect(item + ".condition", resubmit["condition"], str, "a string (a Python-like expression)")
             if "delay" in resubmit and not isinstance(resubmit["delay"], (str, int, float)):
@@ -659,6 +731,59 @@ class _Validator:
                 self.check_environment_ref(item + ".environment", resubmit["environment"])
             if "handler" in resubmit and self.expect(item + ".handler", resubmit["handler"], str, "a string"):
                 self.check_handler_ref(item + ".handler", resubmit["handler"])
+
+    def check_dynamic_params(self, runner, params, path):
+        """Params of an environment on the dynamic runner (lib/galaxy/jobs/mapper.py) or on dynamic_tpv."""
+        if runner == "dynamic_tpv":
+            for key, forced in TPV_FORCED.items():
+                if key in params and params[key] != forced:
+                    self.error(
+                        "%s.%s" % (path, key),
+                        "Galaxy replaces it with '%s' on a dynamic_tpv environment; drop it" % forced,
+                    )
+            params = dict(params, **TPV_FORCED)
+        rule_type = params.get("type", "python")
+        if not self.expect(path + ".type", rule_type, str, "a string"):
+            return
+        if rule_type not in DYNAMIC_TYPES:
+            self.error(
+                path + ".type",
+                "'%s' is not a dynamic rule type%s (accepted: %s)"
+                % (rule_type, _suggest(rule_type, DYNAMIC_TYPES), ", ".join(DYNAMIC_TYPES)),
+            )
+            return
+        if rule_type != "python":
+            return
+        function = params.get("function")
+        function_ok = function is not None and self.expect(path + ".function", function, str, "a function name")
+        if function_ok and not PYTHON_NAME_RE.match(function):
+            self.error(path + ".function", "'%s' is not a Python function name" % function)
+        rules_module = params.get("rules_module")
+        if rules_module is not None and self.expect(
+            path + ".rules_module", rules_module, str, "a string (a Python module)"
+        ):
+            self.check_module_name(path + ".rules_module", rules_module)
+        if rules_module == "tpv.rules" or (rules_module is None and self.dynamic_rules_module == "tpv.rules"):
+            self.check_tpv_params(params, path)
+
+    def check_tpv_params(self, params, path):
+        """TPV's gateway (tpv/rules/gateway.py map_tool_to_destination) needs exactly one of these."""
+        given = [key for key in TPV_CONFIG_KEYS if params.get(key)]
+        if len(given) != 1:
+            self.error(
+                path,
+                "TPV needs exactly one of tpv_config_files (paths or URLs) or tpv_configs (inline), got %s"
+                % (" and ".join(given) or "none"),
+            )
+        files = params.get("tpv_config_files")
+        if files is not None:
+            items = files if isinstance(files, list) else [files]
+            for index, item in enumerate(items):
+                item_path = path + ".tpv_config_files" + ("[%d]" % index if isinstance(files, list) else "")
+                self.expect(item_path, item, str, "a path or URL of a TPV config file")
+        configs = params.get("tpv_configs")
+        if configs is not None and not isinstance(configs, (dict, list, str)):
+            self.error(path + ".tpv_configs", "must be a TPV config mapping, or a list of them or of paths")
 
     def check_params(self, family, params, path):
         if "local_slots" in params and not _is_positive_int(params["local_slots"]):
@@ -693,6 +818,8 @@ class _Validator:
         elif family == "cli":
             for key, accepted in (("shell_plugin", CLI_SHELL_PLUGINS), ("job_plugin", CLI_JOB_PLUGINS)):
                 value = params.get(key)
+                if value is None and key == "shell_plugin":
+                    continue  # Galaxy's cli runner defaults to CLI_DEFAULT_SHELL_PLUGIN
                 if value is None:
                     self.error(
                         "%s.%s" % (path, key), "is required for the cli runner (accepted: %s)" % ", ".join(accepted)
@@ -822,11 +949,12 @@ class _Validator:
             if limit_type == "total_walltime" and "window" not in limit:
                 self.error(path + ".window", "is required for total_walltime (a number of days)")
             window = limit.get("window")
-            if "window" in limit and not _is_int(window):
-                # job_config_schema.yml: window is an int (a YAML-quoted "30" is refused by the schema)
-                self.error(path + ".window", "must be an integer (days), got %s %r" % (_type_name(window), window))
-            elif "window" in limit and window <= 0:
-                self.error(path + ".window", "must be a positive number of days, got %r" % (window,))
+            # Galaxy reads int(window); job_config_xml_to_dict gives it as text ("30"), so digits are accepted
+            # and written as an integer
+            if "window" in limit and not _is_positive_int(window):
+                self.error(
+                    path + ".window", "must be a positive number of days, got %s %r" % (_type_name(window), window)
+                )
             signature = (limit_type.replace("destination_", "environment_"), target)
             if signature in seen:
                 self.error(
@@ -902,10 +1030,47 @@ def with_drmaa_library_path(config, path):
 # -- rendering ------------------------------------------------------------------------------------------------
 
 
+def _as_int(value):
+    """A digit string as the int Galaxy makes of it; anything else unchanged (validate() refuses the rest)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def galaxy_typed(config):
+    """A copy of ``config`` whose numeric fields carry Galaxy's own types.
+
+    Galaxy converts some fields with int() itself (max_grab, ready_window_size, limits) and hands others to
+    Python as given: ``workers: "8"`` in job_conf.yml reaches the runner's thread pool as a string and the
+    handler fails with TypeError. Digit strings (what job_config_xml_to_dict produces) become ints here, so
+    both formats mean the same to every Galaxy code path.
+    """
+    if not isinstance(config, dict):
+        return config
+    result = copy.deepcopy(config)
+    for runner in (result.get("runners") or {}).values() if isinstance(result.get("runners"), dict) else []:
+        if isinstance(runner, dict) and "workers" in runner:
+            runner["workers"] = _as_int(runner["workers"])
+    handling = result.get("handling")
+    if isinstance(handling, dict):
+        for key in ("max_grab", "ready_window_size"):
+            if key in handling:
+                handling[key] = _as_int(handling[key])
+    for limit in result.get("limits") or [] if isinstance(result.get("limits"), list) else []:
+        if not isinstance(limit, dict):
+            continue
+        if "window" in limit:
+            limit["window"] = _as_int(limit["window"])
+        if limit.get("type") in CONCURRENCY_LIMITS + ENVIRONMENT_LIMITS and "value" in limit:
+            limit["value"] = _as_int(limit["value"])
+    return result
+
+
 def render_yaml(config):
-    """job_conf.yml text: the configuration as given (key order kept), under a header comment."""
+    """job_conf.yml text: the configuration as given (key order kept, numbers typed), under a header comment."""
     if not HAS_YAML:
         raise RuntimeError("PyYAML is required to render job_conf.yml")
+    config = galaxy_typed(config)
     body = yaml.safe_dump(config, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1000)
     return YAML_HEADER + body
 
@@ -954,8 +1119,40 @@ class _XmlRenderer:
             param = ET.SubElement(parent, "param", id=str(key))
             param.text = _xml_text(value)
 
+    def check_text(self, value, path):
+        """Refuse what XML 1.0 cannot carry: Galaxy could not parse the file at all."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self.check_text(key, "%s.%s" % (path, key) if path else str(key))
+                self.check_text(item, "%s.%s" % (path, key) if path else str(key))
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                self.check_text(item, "%s[%d]" % (path, index))
+        elif isinstance(value, str):
+            match = XML_ILLEGAL_RE.search(value)
+            if match:
+                self.error(
+                    path or "config",
+                    "contains the character %r, which XML 1.0 cannot carry (Galaxy could not parse the file); "
+                    "use format yaml or drop it" % match.group(0),
+                )
+
+    def joined(self, items, path, strip):
+        """Items joined with ',' as Galaxy's XML parser splits them again; refuse those that would change."""
+        items = list(items or [])
+        for index, item in enumerate(items):
+            item = str(item)
+            if "," in item or item == "" or (strip and item != item.strip()):
+                self.error(
+                    "%s[%d]" % (path, index),
+                    "%r cannot be written to job_conf.xml: Galaxy splits the attribute on ','%s, so it would "
+                    "mean something else; use format yaml" % (item, " and strips spaces" if strip else ""),
+                )
+        return ",".join(str(i) for i in items)
+
     def render(self):
-        config = self.config
+        config = galaxy_typed(self.config)
+        self.check_text(config, "")
         root = ET.Element("job_conf")
         root.append(ET.Comment(" %s " % XML_HEADER))
 
@@ -969,6 +1166,10 @@ class _XmlRenderer:
                 attrs["workers"] = _xml_text(runner["workers"])
             plugin = ET.SubElement(plugins, "plugin", attrs)
             self.add_params(plugin, runner_kwds(runner), "runners.%s" % runner_id)
+        if isinstance(config.get("dynamic"), dict):
+            # job_config_xml_to_dict reads a <plugin id="dynamic" type="runner"> without load as "dynamic"
+            plugin = ET.SubElement(plugins, "plugin", {"id": "dynamic", "type": "runner"})
+            self.add_params(plugin, config["dynamic"], "dynamic")
 
         handling = config.get("handling") or {}
         if handling:
@@ -983,7 +1184,7 @@ class _XmlRenderer:
                 handler = handler or {}
                 attrs = {"id": str(handler_id)}
                 if handler.get("tags"):
-                    attrs["tags"] = ",".join(handler["tags"])
+                    attrs["tags"] = self.joined(handler["tags"], "handling.processes.%s.tags" % handler_id, True)
                 element = ET.SubElement(handlers, "handler", attrs)
                 for plugin_id in handler.get("plugins") or []:
                     ET.SubElement(element, "plugin", id=str(plugin_id))
@@ -1002,7 +1203,7 @@ class _XmlRenderer:
             env = env or {}
             attrs = {"id": str(env_id), "runner": str(env.get("runner"))}
             if env.get("tags"):
-                attrs["tags"] = ",".join(env["tags"])
+                attrs["tags"] = self.joined(env["tags"], path + ".tags", True)
             metrics = env.get("metrics")
             params = dict(environment_params(env))
             params.pop("metrics", None)
@@ -1050,7 +1251,7 @@ class _XmlRenderer:
             element = ET.SubElement(root, "resources", attrs)
             for group_id, fields in (resources.get("groups") or {}).items():
                 group = ET.SubElement(element, "group", id=str(group_id))
-                group.text = ",".join(fields or [])
+                group.text = self.joined(fields, "resources.groups.%s" % group_id, True)
 
         tools = config.get("tools") or []
         if tools:

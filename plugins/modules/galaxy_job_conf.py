@@ -24,7 +24,9 @@ description:
     several environments; valid C(handling.assign) methods; C(db-skip-locked) and C(db-transaction-isolation)
     have handler processes; C(db-skip-locked) is not used with SQLite; runner parameters as Galaxy's cluster
     documentation states them (drmaa, slurm, univa, pbs, cli, aws_batch, local); types as Galaxy's
-    C(job_config_schema.yml) states them. A C(load) string that is not a runner shipped with Galaxy is a warning."
+    C(job_config_schema.yml) states them, digit strings written as integers where Galaxy needs numbers; C(dynamic)
+    and TPV params. A C(load) inside C(galaxy.jobs.runners) that names no class Galaxy ships is an error; any
+    other C(load) Galaxy does not ship is a warning."
   - On a validation error nothing is written, so the file on disk stays byte-identical.
   - The file is written atomically, and only when its text changes.
 author:

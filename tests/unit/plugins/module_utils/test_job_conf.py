@@ -110,7 +110,7 @@ BAD = [
             "execution__environments": [{"id": "a", "runner": "local"}, {"id": "a", "runner": "slurm"}],
             "execution__default": "a",
         },
-        "execution.environments[1].id: duplicate environment id 'a' (also execution.environments[0])",
+        "execution.environments[1].id: duplicate environment id 'a' (also execution.environments.a)",
     ),
     (
         {"execution__environments__local__tags": ["slurm"]},
@@ -179,8 +179,8 @@ BAD = [
         "execution.environments.local.env[0]: needs exactly one of value (with name), file or execute",
     ),
     (
-        {"limits": [{"type": "total_walltime", "window": "30", "value": "24:00:00"}]},
-        "limits[0].window: must be an integer (days), got str '30'",
+        {"limits": [{"type": "total_walltime", "window": "thirty", "value": "24:00:00"}]},
+        "limits[0].window: must be a positive number of days, got str 'thirty'",
     ),
     ({"limits": [{"type": "total_walltime", "value": "24:00:00"}]}, "limits[0].window: is required for total_walltime"),
     ({"limits": [{"type": "walltime", "value": "24h"}]}, "limits[0].value: must be a walltime 'HH:MM:SS'"),
@@ -272,10 +272,12 @@ def cli_config(**params):
     return cfg
 
 
-def test_cli_needs_shell_and_job_plugin():
+def test_cli_needs_a_job_plugin_and_defaults_the_shell_plugin():
     errors = errors_of(cli_config())
-    assert any(e.startswith("execution.environments.ssh.shell_plugin: is required for the cli runner") for e in errors)
+    # Galaxy's cli runner defaults shell_plugin to LocalShell (runners/util/cli/__init__.py); job_plugin has none
+    assert not any(".shell_plugin" in e for e in errors), errors
     assert any(e.startswith("execution.environments.ssh.job_plugin: is required for the cli runner") for e in errors)
+    assert errors_of(cli_config(job_plugin="Slurm")) == []
     errors = errors_of(cli_config(shell_plugin="SSH", job_plugin="Torq"))
     assert any(e.startswith("execution.environments.ssh.shell_plugin: 'SSH' is not a cli shell plugin") for e in errors)
     assert any(e.startswith("execution.environments.ssh.job_plugin: 'Torq' is not a cli job plugin") for e in errors)
@@ -332,10 +334,14 @@ def test_unknown_load_is_a_warning_not_an_error():
     )
 
 
-def test_typo_in_load_suggests_the_real_runner():
-    cfg = config(runners__slurm={"load": "galaxy.jobs.runners.slurm:SlurmJobRuner"})
-    _errors, warnings = validate(cfg)
-    assert "did you mean 'galaxy.jobs.runners.slurm:SlurmJobRunner'" in warnings[0]
+def test_typo_in_load_inside_galaxy_is_an_error():
+    """galaxy.jobs.runners is Galaxy's own package: a class it does not have makes the handler fail to start."""
+    for load in ("galaxy.jobs.runners.slurm:SlurmJobRuner", "galaxy.jobs.runners.slrum"):
+        errors, warnings = validate(config(runners__slurm={"load": load}))
+        assert any(e.startswith("runners.slurm.load: '%s' is not a runner class of Galaxy 26.1" % load) for e in errors)
+        assert warnings == []
+    errors = errors_of(config(runners__slurm={"load": "galaxy.jobs.runners.slurm:SlurmJobRuner"}))
+    assert "did you mean 'galaxy.jobs.runners.slurm:SlurmJobRunner'" in errors[0]
 
 
 @pytest.mark.parametrize(
@@ -547,3 +553,232 @@ def test_idle_handlers_are_a_warning():
     assert warnings and warnings[0].startswith("handling.assign: handling.processes defines handlers, but mem-self")
     assert validate(config(handling__assign=["db-preassign"])) == ([], [])
     assert validate(config(handling={}), gravity_handlers=gravity) == ([], []), "Galaxy's default feeds gravity's pools"
+
+
+# -- issue 14: what Galaxy would do with it -------------------------------------------------------------------
+
+
+def test_digit_string_workers_are_written_as_galaxy_types():
+    """workers: "8" in job_conf.yml reaches the runner's thread pool as a str (TypeError); write an int."""
+    cfg = config(runners__local__workers="8", handling__max_grab="5", handling__ready_window_size="50")
+    cfg["limits"] = [
+        {"type": "registered_user_concurrent_jobs", "value": "2"},
+        {"type": "environment_total_concurrent_jobs", "id": "slurm", "value": "3"},
+        {"type": "total_walltime", "window": "30", "value": "24:00:00"},
+    ]
+    assert errors_of(cfg) == []
+    written = yaml.safe_load(render_yaml(cfg))
+    assert written["runners"]["local"]["workers"] == 8
+    assert written["handling"]["max_grab"] == 5 and written["handling"]["ready_window_size"] == 50
+    assert [limit["value"] for limit in written["limits"]] == [2, 3, "24:00:00"]
+    assert written["limits"][2]["window"] == 30
+    assert cfg["runners"]["local"]["workers"] == "8", "the input is not modified"
+    root = ET.fromstring(render_xml(cfg))  # noqa: S314 - our own output
+    assert root.find("plugins/plugin[@id='local']").get("workers") == "8"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"runners__local__workers": "eight"}, "runners.local.workers: must be a positive integer"),
+        ({"runners__local__workers": 2.5}, "runners.local.workers: must be a positive integer"),
+        ({"handling__max_grab": "x"}, "handling.max_grab: must be a positive integer"),
+        ({"limits": [{"type": "registered_user_concurrent_jobs", "value": "2.5"}]}, "limits[0].value: must be"),
+        ({"limits": [{"type": "total_walltime", "window": 0, "value": "1:00:00"}]}, "limits[0].window: must be"),
+    ],
+)
+def test_numeric_fields_that_are_not_numbers_are_refused(changes, expected):
+    errors = errors_of(config(**changes))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_xml_illegal_characters_are_refused_with_their_path():
+    cfg = config(execution__environments__slurm__native_specification="--ntasks=1\x01")
+    with pytest.raises(JobConfRenderError) as caught:
+        render_xml(cfg)
+    assert caught.value.errors[0].startswith(
+        "execution.environments.slurm.native_specification: contains the character '\\x01'"
+    ), caught.value.errors
+    yaml.safe_load(render_yaml(cfg))  # YAML escapes it; Galaxy reads it back
+    cfg = config(execution__environments__slurm__env=[{"name": "A\x1f", "value": "v"}])
+    with pytest.raises(JobConfRenderError, match=r"execution.environments.slurm.env\[0\].name: contains"):
+        render_xml(cfg)
+
+
+def test_xml_keeps_tabs_and_newlines():
+    render_xml(config(execution__environments__slurm__native_specification="--ntasks=1\t\n--mem=10"))
+
+
+def test_top_level_dynamic_is_rendered_to_xml():
+    """job_config_xml_to_dict reads <plugin id="dynamic" type="runner"> (no load) as the top-level dynamic."""
+    cfg = config(dynamic={"rules_module": "site.rules"})
+    assert errors_of(cfg) == []
+    root = ET.fromstring(render_xml(cfg))  # noqa: S314 - our own output
+    plugin = root.find("plugins/plugin[@id='dynamic']")
+    assert plugin is not None and "load" not in plugin.attrib and plugin.get("type") == "runner"
+    assert {p.get("id"): p.text for p in plugin.findall("param")} == {"rules_module": "site.rules"}
+
+
+def test_dynamic_in_two_places_is_refused():
+    cfg = config(dynamic={"rules_module": "a.rules"}, runners__dynamic={"rules_module": "b.rules"})
+    assert any(e.startswith("runners.dynamic: is ignored by Galaxy because the top-level") for e in errors_of(cfg))
+    assert any(e.startswith("dynamic: must be a mapping") for e in errors_of(config(dynamic="tpv.rules")))
+    assert any(
+        e.startswith("dynamic.rules_module: 'tpv rules' is not")
+        for e in errors_of(config(dynamic={"rules_module": "tpv rules"}))
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"execution__environments__local__tags": ["a,b"]}, "execution.environments.local.tags[0]"),
+        ({"execution__environments__local__tags": [" small"]}, "execution.environments.local.tags[0]"),
+        ({"handling__processes__handler0__tags": ["handlers "]}, "handling.processes.handler0.tags[0]"),
+        ({"resources__groups__all": ["processors", "mem,ory"]}, "resources.groups.all[1]"),
+        ({"resources__groups__all": ["processors", " memory"]}, "resources.groups.all[1]"),
+    ],
+)
+def test_commas_and_edge_spaces_are_refused_for_xml(changes, path):
+    cfg = config(**changes)
+    render_yaml(cfg)
+    with pytest.raises(JobConfRenderError) as caught:
+        render_xml(cfg)
+    assert any(e.startswith(path + ": ") and "splits the attribute on ','" in e for e in caught.value.errors)
+
+
+def galaxy_xml_to_dict_output():
+    """What Galaxy 26.1's job_config_xml_to_dict returns for a small job_conf.xml (tests/galaxy_parser checks it)."""
+    return {
+        "runners": {
+            "local": {"id": "local", "load": "galaxy.jobs.runners.local:LocalJobRunner", "workers": 4, "kwds": {}},
+            "slurm": {"id": "slurm", "load": "galaxy.jobs.runners.slurm:SlurmJobRunner", "workers": 4, "kwds": {}},
+        },
+        "handling": {"processes": {"handler0": {"tags": ["handlers"]}}, "default": "handlers"},
+        "execution": {
+            "environments": [
+                {
+                    "id": "local",
+                    "metrics": {"src": "default"},
+                    "params": {"docker_sudo": "false"},
+                    "env": [{"name": None, "file": "/etc/profile", "execute": None, "value": None, "raw": False}],
+                    "runner": "local",
+                },
+                {
+                    "id": "slurm",
+                    "metrics": {"src": "default"},
+                    "params": {"native_specification": "--ntasks=1", "docker_sudo": "false"},
+                    "env": [],
+                    "resubmit": [
+                        {"condition": "walltime_reached", "environment": "local", "handler": None, "delay": None}
+                    ],
+                    "runner": "slurm",
+                    "tags": ["cluster"],
+                },
+            ],
+            "default": "slurm",
+        },
+        "resources": {"groups": {}},
+        "tools": [{"class": "local", "environment": "local", "params": {}}],
+        "limits": [
+            {"value": "2", "type": "registered_user_concurrent_jobs"},
+            {"value": "24:00:00", "type": "total_walltime", "window": "30"},
+            {"value": "1", "type": "environment_user_concurrent_jobs", "id": "slurm"},
+        ],
+    }
+
+
+def test_galaxys_own_xml_to_dict_output_is_accepted():
+    assert validate(galaxy_xml_to_dict_output()) == ([], [])
+    render_xml(galaxy_xml_to_dict_output())
+    assert yaml.safe_load(render_yaml(galaxy_xml_to_dict_output()))["limits"][1]["window"] == 30
+
+
+def test_list_form_errors_name_the_environment_id():
+    cfg = galaxy_xml_to_dict_output()
+    cfg["execution"]["environments"][1]["runner"] = "slurm2"
+    cfg["execution"]["environments"][1]["env"] = [{"name": "A"}]
+    errors = errors_of(cfg)
+    assert any(e.startswith("execution.environments.slurm.runner: 'slurm2' is not a defined runner") for e in errors)
+    assert any(e.startswith("execution.environments.slurm.env[0]: needs exactly one of") for e in errors)
+    cfg["execution"]["environments"].append({"runner": "local"})
+    assert any(e.startswith("execution.environments[2].id: each environment of a list needs") for e in errors_of(cfg))
+
+
+def tpv_environment(**params):
+    cfg = config()
+    cfg["execution"]["environments"]["tpv"] = dict({"runner": "dynamic_tpv"}, **params)
+    return cfg
+
+
+def test_dynamic_and_tpv_params_are_checked():
+    assert errors_of(tpv_environment(tpv_config_files=["/srv/galaxy/config/tpv/destinations.yml"])) == []
+    assert errors_of(tpv_environment(tpv_config_files="https://example.org/tools.yml")) == []
+    assert errors_of(tpv_environment(tpv_configs={"tools": {"default": {"cores": 1}}})) == []
+    expected = [
+        ({}, "execution.environments.tpv: TPV needs exactly one of tpv_config_files"),
+        ({"tpv_config_files": "/a.yml", "tpv_configs": {"tools": {}}}, "execution.environments.tpv: TPV needs"),
+        ({"tpv_config_files": ["/a.yml", 3]}, "execution.environments.tpv.tpv_config_files[1]: must be a path"),
+        ({"tpv_config_files": "/a.yml", "function": "other"}, "execution.environments.tpv.function: Galaxy replaces"),
+    ]
+    for params, message in expected:
+        errors = errors_of(tpv_environment(**params))
+        assert any(e.startswith(message) for e in errors), (params, errors)
+    cfg = config()
+    environments = cfg["execution"]["environments"]
+    environments["rule"] = {"runner": "dynamic", "type": "pyhton", "function": "f"}
+    environments["rule2"] = {"runner": "dynamic", "function": "not a name", "rules_module": "site/rules"}
+    environments["tpv2"] = {"runner": "dynamic", "function": "map_tool_to_destination", "rules_module": "tpv.rules"}
+    environments["choose"] = {"runner": "dynamic", "type": "choose_one", "destination_ids": "a,b"}
+    errors = errors_of(cfg)
+    assert any(e.startswith("execution.environments.rule.type: 'pyhton' is not a dynamic rule type") for e in errors)
+    assert any(e.startswith("execution.environments.rule2.function: 'not a name' is not") for e in errors)
+    assert any(e.startswith("execution.environments.rule2.rules_module: 'site/rules' is not") for e in errors)
+    assert any(e.startswith("execution.environments.tpv2: TPV needs exactly one") for e in errors)
+    assert not any(e.startswith("execution.environments.choose") for e in errors), errors
+    # the top-level dynamic section's rules_module applies to environments that name none
+    cfg = config(dynamic={"rules_module": "tpv.rules"})
+    cfg["execution"]["environments"]["tpv"] = {"runner": "dynamic", "function": "map_tool_to_destination"}
+    assert any(e.startswith("execution.environments.tpv: TPV needs") for e in errors_of(cfg))
+
+
+def list_config(*environments):
+    cfg = config(tools=[])
+    cfg["execution"] = {"default": "local", "environments": list(environments)}
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("cfg", "expected"),
+    [
+        # Galaxy iterates a string's characters as tags
+        (config(execution__environments__local__tags="a,b"), "execution.environments.local.tags: must be a list"),
+        (config(handling__processes__handler0__tags="a,b"), "handling.processes.handler0.tags: must be a list"),
+        # a later list item with the same id silently replaces the first
+        (
+            list_config({"id": "local", "runner": "local"}, {"id": "local", "runner": "slurm"}),
+            "execution.environments[1].id: duplicate environment id 'local'",
+        ),
+        # flat keys beside params are dropped by Galaxy
+        (config(execution__environments__slurm__params={"a": "b"}), "execution.environments.slurm: Galaxy ignores"),
+        # a tag equal to another id sends that id's jobs here too
+        (config(execution__environments__local__tags=["slurm"]), "execution.environments.local.tags: 'slurm' is also"),
+        (config(handling__processes__handler0__tags=["handler1"]), "handling.processes.handler0.tags: 'handler1'"),
+        # a limit on an id nobody has limits nothing
+        (
+            config(limits=[{"type": "environment_user_concurrent_jobs", "id": "nope", "value": 1}]),
+            "limits[0].id: 'nope' is not a defined environment id",
+        ),
+        (
+            config(limits=[{"type": "environment_user_concurrent_jobs", "tag": "nope", "value": 1}]),
+            "limits[0].tag: 'nope' is not a defined environment id or tag",
+        ),
+        # a top-level typo is ignored by Galaxy
+        (config(executions={}), "executions: unknown key (did you mean 'execution'?)"),
+        # a handler loading a runner nobody defined
+        (config(handling__processes__handler0__plugins=["nope"]), "handling.processes.handler0.plugins[0]: 'nope'"),
+    ],
+)
+def test_what_galaxy_does_silently_wrong_is_refused(cfg, expected):
+    errors = errors_of(cfg)
+    assert any(e.startswith(expected) for e in errors), errors
