@@ -689,7 +689,7 @@ class _Validator:
         params = environment_params(env)
         params_path = path + ".params" if isinstance(env.get("params"), dict) else path
         if family == "dynamic":
-            self.check_dynamic_params(runner, params, params_path)
+            self.check_dynamic_params(runner, params, params_path, env)
         self.check_params(family, params, params_path)
 
     def check_env_list(self, path, entries):
@@ -732,9 +732,18 @@ class _Validator:
             if "handler" in resubmit and self.expect(item + ".handler", resubmit["handler"], str, "a string"):
                 self.check_handler_ref(item + ".handler", resubmit["handler"])
 
-    def check_dynamic_params(self, runner, params, path):
+    def check_dynamic_params(self, runner, params, path, env_keys=()):
         """Params of an environment on the dynamic runner (lib/galaxy/jobs/mapper.py) or on dynamic_tpv."""
         if runner == "dynamic_tpv":
+            if "params" in env_keys:
+                # _configure_from_dict sets type/function/rules_module as flat keys of the environment, which
+                # Galaxy ignores when it has a params mapping: the job would go to galaxy.jobs.rules instead
+                self.error(
+                    path,
+                    "Galaxy drops dynamic_tpv's rules (function map_tool_to_destination, rules_module tpv.rules) "
+                    "when the environment has a params mapping; write its params as flat keys, or use runner: "
+                    "dynamic with type, function and rules_module in params",
+                )
             for key, forced in TPV_FORCED.items():
                 if key in params and params[key] != forced:
                     self.error(
@@ -1202,10 +1211,16 @@ class _XmlRenderer:
         for env_id, env, path in environment_items(execution):
             env = env or {}
             attrs = {"id": str(env_id), "runner": str(env.get("runner"))}
+            tpv_forced = {}
+            if env.get("runner") == "dynamic_tpv":
+                # Galaxy's XML path puts params in a params mapping, where dynamic_tpv's forced rules are lost;
+                # say them explicitly on the dynamic runner, which is what dynamic_tpv means
+                attrs["runner"] = "dynamic"
+                tpv_forced = dict(TPV_FORCED)
             if env.get("tags"):
                 attrs["tags"] = self.joined(env["tags"], path + ".tags", True)
             metrics = env.get("metrics")
-            params = dict(environment_params(env))
+            params = dict(environment_params(env), **tpv_forced)
             params.pop("metrics", None)
             if isinstance(metrics, dict) and metrics.get("src") == "disabled":
                 attrs["metrics"] = "false"

@@ -4,11 +4,13 @@ Runs inside the Galaxy venv (.cache/venv-galaxy-parser), never in the project ve
 
     .cache/venv-galaxy-parser/bin/python tests/galaxy_parser/galaxy_parse.py job_conf.yml job_conf.xml ...
     .cache/venv-galaxy-parser/bin/python tests/galaxy_parser/galaxy_parse.py --runner-classes
+    .cache/venv-galaxy-parser/bin/python tests/galaxy_parser/galaxy_parse.py --xml-to-dict job_conf.xml ...
 
 Prints one JSON document: a mapping of each path to either {"ok": true, "parsed": {...}} or
 {"ok": false, "error": "..."}; with --runner-classes, the "<module>:<class>" of every job runner class
-Galaxy ships. Values are normalized the way Galaxy reads them back (params as text), so that the YAML and
-XML forms of one configuration compare equal exactly when Galaxy would treat them alike.
+Galaxy ships; with --xml-to-dict, what Galaxy's job_config_xml_to_dict returns for each file. Values are
+normalized the way Galaxy reads them back (params as text), so that the YAML and XML forms of one
+configuration compare equal exactly when Galaxy would treat them alike.
 """
 
 import ast
@@ -89,7 +91,8 @@ def parse(path):
     for runner in job_config.runner_plugins:
         runners[runner["id"]] = {
             "load": runner["load"],
-            "workers": int(runner.get("workers", JobConfiguration.DEFAULT_NWORKERS)),
+            # as Galaxy hands it to the runner's thread pool: a str here is a TypeError at handler start
+            "workers": runner.get("workers", JobConfiguration.DEFAULT_NWORKERS),
             "kwds": {key: text(value) for key, value in runner.get("kwds", {}).items()},
         }
     destinations = {}
@@ -161,10 +164,21 @@ def runner_classes():
     return {"exported": sorted(exported), "defined": sorted(defined)}
 
 
+def xml_to_dict(path):
+    """What Galaxy's own job_config_xml_to_dict makes of a job_conf.xml (the dict its YAML path then reads)."""
+    from galaxy.jobs import job_config_xml_to_dict
+    from galaxy.util.xml_macros import load  # what JobConfiguration reads job_conf.xml with
+
+    return json.loads(json.dumps(job_config_xml_to_dict(make_app(path).config, load(path).getroot()), default=str))
+
+
 def main(argv):
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     if argv == ["--runner-classes"]:
         json.dump(runner_classes(), sys.stdout)
+        return 0
+    if argv[:1] == ["--xml-to-dict"]:
+        json.dump({path: xml_to_dict(path) for path in argv[1:]}, sys.stdout, indent=1)
         return 0
     results = {}
     for path in argv:

@@ -782,3 +782,15 @@ def list_config(*environments):
 def test_what_galaxy_does_silently_wrong_is_refused(cfg, expected):
     errors = errors_of(cfg)
     assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_dynamic_tpv_with_a_params_mapping_is_refused_and_xml_says_its_rules():
+    """_configure_from_dict sets dynamic_tpv's rules as flat keys, which a params mapping hides from Galaxy."""
+    errors = errors_of(tpv_environment(params={"tpv_config_files": "/a.yml"}))
+    assert any(e.startswith("execution.environments.tpv.params: Galaxy drops dynamic_tpv's rules") for e in errors)
+    root = ET.fromstring(render_xml(tpv_environment(tpv_config_files="/a.yml")))  # noqa: S314 - our own output
+    destination = root.find("destinations/destination[@id='tpv']")
+    assert destination.get("runner") == "dynamic"
+    params = {p.get("id"): p.text for p in destination.findall("param")}
+    assert params["function"] == "map_tool_to_destination" and params["rules_module"] == "tpv.rules"
+    assert params["type"] == "python" and params["tpv_config_files"] == "/a.yml"
