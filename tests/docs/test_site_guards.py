@@ -65,6 +65,25 @@ CASES = {
     ),
     "real_user": (True, {"gxhpc_galaxy_real_user": True}, GROUPS[2:]),
     "string_false": (True, {"galaxy_jobs_conf": SLURM_CONF, "gxhpc_galaxy_jobs": "false"}, []),
+    # As gxhpc.cluster.galaxy_job_conf counts DRMAA runners: a module-only load string is one, a disabled
+    # runner is none (site.yml's own regex once said the opposite of both).
+    "module_only_load": (
+        True,
+        {"galaxy_jobs_conf": {"runners": {"slurm": {"load": "galaxy.jobs.runners.slurm"}}}},
+        GROUPS[:2] + GROUPS[3:],
+    ),
+    "disabled_drmaa_runner": (
+        True,
+        {
+            "galaxy_jobs_conf": {
+                "runners": {
+                    "local": {"load": "galaxy.jobs.runners.local:LocalJobRunner"},
+                    "slurm": {"load": "galaxy.jobs.runners.slurm:SlurmJobRunner", "enabled": False},
+                }
+            }
+        },
+        [GROUPS[0], GROUPS[3]],
+    ),
 }
 
 
@@ -122,7 +141,7 @@ SKIPPED = {"skipped": True, "changed": False}
                 "__gxhpc_drmaa": DRMAA,
                 "slurm_drmaa_library_path": "/usr/local/lib/libdrmaa.so.1",
                 "gxhpc_galaxy_jobs_conf_file": "/srv/galaxy/config/job_conf.yml",
-                "__cluster_check_report": {"failures": [], "warnings_found": [{"name": "nfs"}], "failure_lines": []},
+                "cluster_check_report": {"failures": [], "warnings_found": [{"name": "nfs"}], "failure_lines": []},
             },
             [
                 "DRMAA library: /usr/local/lib/libdrmaa.so.1.0.8 (DRMAA for Slurm 1.1.6, DRM SLURM 24.11.5, "
@@ -137,7 +156,7 @@ SKIPPED = {"skipped": True, "changed": False}
                 "__gxhpc_sinfo": {"rc": 1, "stderr": "slurm_load_partitions: Unable to contact slurm controller\n"},
                 "__gxhpc_drmaa": {"failed": False, "msg": "libslurm.so.41: cannot open shared object file"},
                 "slurm_drmaa_library_path": "/usr/local/lib/libdrmaa.so.1",
-                "__cluster_check_report": {
+                "cluster_check_report": {
                     "failures": [{"name": "uid_mismatch"}],
                     "warnings_found": [],
                     "failure_lines": ["uid_mismatch on node1: galaxy is 999 here, 1001 on galaxy1. Fix: ..."],
@@ -164,9 +183,11 @@ def test_summary_shows_what_ran_and_nothing_else(tmp_path, groups, variables, ex
     summary = site_play("Summary")
     (show,) = [task for task in summary["tasks"] if task["name"] == "Show what the stack is"]
     play = {"name": "Summary", "hosts": "node1", "gather_facts": False, "tasks": [show]}
+    # What the deciding play gives each host: its plan, and the groups made from it.
+    plan = {group[len("gxhpc_site_") :]: group in groups for group in GROUPS}
     inventory = {
         "all": {
-            "hosts": {"node1": dict(variables, ansible_connection="local")},
+            "hosts": {"node1": dict(variables, ansible_connection="local", gxhpc_site_plan=plan)},
             "children": {group: {"hosts": {"node1": {}}} for group in groups},
         }
     }
