@@ -16,8 +16,10 @@ description:
   - C(slurm_exec_hosts(play_hosts, hostvars, controller)) - the exec-host facts of a cluster.
   - C(slurm_first_with_role(play_hosts, hostvars, role[, controller])) - the first play host with a Slurm role.
   - C(slurm_node_list(slurm_nodes, exec_hosts)) - the NodeName entries of a cluster.
-  - C(slurm_unprovided_nodes(slurm_nodes, exec_hosts)) - names in slurm_nodes no exec host provides.
-  - C(slurm_normalize_config(config, version)) - settings adapted to the installed Slurm.
+  - C(slurm_proc_resources(text, hostname)) - CPUs and RealMemory from C(cat /proc/meminfo /proc/cpuinfo),
+    as C(slurmd -C) reports them, for hosts where slurmd is not installed yet.
+  - C(slurm_plan(settings, play_hosts, hostvars, controller)) - the slurm role's plan for one host, every
+    problem with its variables (C(problems), each naming the variable and the value) and C(warnings).
   - C(slurm_with_default_memory(config, nodes)) - DefMemPerCPU added when memory is consumable and unset.
 author:
   - gxhpc.cluster contributors
@@ -25,7 +27,7 @@ author:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils import slurm_cluster, slurm_conf
+from ansible_collections.gxhpc.cluster.plugins.module_utils import slurm_cluster, slurm_conf, slurm_plan
 
 
 def _wrap(func):
@@ -68,10 +70,11 @@ def slurm_first_with_role(play_hosts, hostvars, role, controller=None):
     return ""
 
 
-def slurm_normalize_config(config, version):
-    """Return {'config': ..., 'warnings': [...]} adapted to Slurm ``version``."""
-    normalized, warnings = slurm_conf.normalize_config(config, version)
-    return {"config": normalized, "warnings": warnings}
+def slurm_role_plan(settings, play_hosts, hostvars, controller):
+    """The slurm role's plan for one host; see module_utils/slurm_plan.py."""
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError(f"slurm_plan expects a dict of the role's variables, got {type(settings).__name__}")
+    return slurm_plan.plan(settings, slurm_exec_hosts(play_hosts, hostvars, controller))
 
 
 class FilterModule:
@@ -82,7 +85,7 @@ class FilterModule:
             "slurm_exec_hosts": _wrap(slurm_exec_hosts),
             "slurm_first_with_role": _wrap(slurm_first_with_role),
             "slurm_node_list": _wrap(slurm_cluster.node_list),
-            "slurm_unprovided_nodes": _wrap(slurm_cluster.unprovided_nodes),
-            "slurm_normalize_config": _wrap(slurm_normalize_config),
+            "slurm_proc_resources": _wrap(slurm_cluster.proc_resources),
+            "slurm_plan": _wrap(slurm_role_plan),
             "slurm_with_default_memory": _wrap(slurm_cluster.with_default_memory),
         }

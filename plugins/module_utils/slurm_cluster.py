@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import (
     HOST_ROLES,
     ROLE_ALIASES,
@@ -32,23 +30,90 @@ def host_roles(slurm_roles, group_names=()):
     return sorted(roles)
 
 
-def expand_hostlist(expression):
-    """Expand a Slurm hostlist such as ``node[01-03,7],gpu1`` into names."""
-    names = []
-    for part in re.findall(r"[^,\[]+(?:\[[^\]]*\])?[^,\[]*", str(expression)):
-        match = re.match(r"^([^\[]*)\[([^\]]*)\](.*)$", part)
-        if not match:
-            names.append(part)
+def _split_hostlist(expression):
+    """Split a hostlist at the commas and spaces that are outside brackets."""
+    parts, current, depth = [], "", 0
+    for char in expression:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                raise SlurmConfError(f"{expression!r} has a ']' without its '['")
+        if depth == 0 and (char == "," or char.isspace()):
+            if current:
+                parts.append(current)
+            current = ""
             continue
-        prefix, ranges, suffix = match.groups()
-        for item in ranges.split(","):
-            start, _dash, end = item.partition("-")
-            if not end:
-                names.append(f"{prefix}{start}{suffix}")
-                continue
-            width = len(start)
-            names.extend(f"{prefix}{i:0{width}d}{suffix}" for i in range(int(start), int(end) + 1))
+        current += char
+    if depth:
+        raise SlurmConfError(f"{expression!r} has a '[' without its ']'")
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _expand_ranges(ranges, expression):
+    """``01-03,7`` -> ['01', '02', '03', '7'], keeping the zero padding of each range's start."""
+    items = []
+    for item in ranges.split(","):
+        start, dash, end = item.strip().partition("-")
+        if not start.isdigit() or (dash and not end.isdigit()):
+            raise SlurmConfError(f"{expression!r}: [{ranges}] is not a list of numbers and ranges such as [1-4,7]")
+        if not dash:
+            items.append(start)
+            continue
+        if int(end) < int(start):
+            raise SlurmConfError(f"{expression!r}: the range {item} runs backwards")
+        if int(end) - int(start) >= 100000:
+            raise SlurmConfError(f"{expression!r}: the range {item} has more than 100000 names")
+        width = len(start) if start.startswith("0") else 1
+        items.extend(f"{i:0{width}d}" for i in range(int(start), int(end) + 1))
+    return items
+
+
+def _expand_one(host, expression):
+    opening = host.find("[")
+    if opening < 0:
+        return [host]
+    closing = host.index("]", opening)
+    prefix, ranges, rest = host[:opening], host[opening + 1 : closing], host[closing + 1 :]
+    tails = _expand_one(rest, expression)
+    return [f"{prefix}{item}{tail}" for item in _expand_ranges(ranges, expression) for tail in tails]
+
+
+def expand_hostlist(expression):
+    """Expand a Slurm hostlist such as ``node[01-03,7],gpu1`` or ``rack[1-2]-n[1-4]`` into names.
+
+    Names are separated by commas or spaces outside brackets; each bracket holds numbers and
+    ranges, a range keeps the zero padding of its start, and several brackets multiply. A
+    malformed list raises SlurmConfError saying what is wrong.
+    """
+    names = []
+    for host in _split_hostlist(str(expression)):
+        names.extend(_expand_one(host, expression))
     return names
+
+
+def proc_resources(text, hostname):
+    """What ``slurmd -C`` would report, from /proc/meminfo and /proc/cpuinfo read together.
+
+    For hosts where slurmd is not installed yet (preflight, check mode): CPUs is the number of
+    logical processors, RealMemory MemTotal in MB (slurmd's own figure: physical pages times page
+    size, in MiB, rounded down).
+    """
+    cpus = 0
+    memory_kb = None
+    for line in (text or "").splitlines():
+        key, _colon, value = line.partition(":")
+        key = key.strip()
+        if key == "processor":
+            cpus += 1
+        elif key == "MemTotal" and memory_kb is None:
+            memory_kb = int(value.split()[0])
+    if not cpus or memory_kb is None:
+        raise SlurmConfError(f"{hostname}: /proc/cpuinfo and /proc/meminfo give no processor or MemTotal line")
+    return {"NodeName": hostname, "CPUs": cpus, "RealMemory": memory_kb // 1024}
 
 
 def detected_node(detected, margin_percent=5, reserved_cores=0, reserved_memory_mb=0, name=None):
@@ -77,6 +142,19 @@ def detected_node(detected, margin_percent=5, reserved_cores=0, reserved_memory_
             if key in detected:
                 node[key] = detected[key]
     return node
+
+
+def hosts_by_node_name(exec_hosts):
+    """The exec hosts by the node names that mean them: hostname, inventory name, and ``localhost``
+    when there is only one."""
+    by_name = {}
+    for host in exec_hosts:
+        for key in (host.get("hostname"), host.get("inventory_hostname")):
+            if key:
+                by_name[key] = host
+    if len(exec_hosts) == 1:
+        by_name.setdefault("localhost", exec_hosts[0])
+    return by_name
 
 
 def node_list(slurm_nodes, exec_hosts):
@@ -109,14 +187,7 @@ def node_list(slurm_nodes, exec_hosts):
             )
         return nodes
 
-    by_name = {}
-    for host in exec_hosts:
-        for key in (host.get("hostname"), host.get("inventory_hostname")):
-            if key:
-                by_name[key] = host
-    if len(exec_hosts) == 1:
-        by_name.setdefault("localhost", exec_hosts[0])
-
+    by_name = hosts_by_node_name(exec_hosts)
     nodes = []
     for entry in slurm_nodes:
         entry = dict(entry)
@@ -132,21 +203,6 @@ def node_list(slurm_nodes, exec_hosts):
             entry.setdefault("CPUs", filled["CPUs"])
         nodes.append(entry)
     return nodes
-
-
-def unprovided_nodes(slurm_nodes, exec_hosts):
-    """Names in ``slurm_nodes`` that no exec host of the play provides."""
-    provided = set()
-    for host in exec_hosts:
-        provided.update(n for n in (host.get("hostname"), host.get("inventory_hostname")) if n)
-    if len(exec_hosts) == 1:
-        provided.add("localhost")
-    missing = []
-    for entry in slurm_nodes or ():
-        for name in expand_hostlist(entry.get("name", "")):
-            if name not in provided and name.upper() not in ("ALL", "DEFAULT"):
-                missing.append(name)
-    return missing
 
 
 def with_default_memory(config, nodes):

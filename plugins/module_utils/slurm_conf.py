@@ -87,11 +87,41 @@ def render_value(value):
     return str(value)
 
 
-def _check_value(where, key, value):
+_PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def key_problem(where, key):
+    """Why ``key`` cannot be a slurm.conf parameter name, or None."""
+    if not _PARAMETER_NAME.match(str(key)) or "\n" in str(key):
+        return f"{where}: {key!r} is not a slurm.conf parameter name (letters, digits and _, on one line)"
+    return None
+
+
+def value_problem(where, key, value, secret=False):
+    """Why ``value`` cannot be written as one slurm.conf line, or None. A secret value is not shown."""
     text = render_value(value)
     if "\n" in text or "\r" in text:
-        raise SlurmConfError(f"{where}.{key}: {value!r} contains a line break; slurm.conf values are one line")
-    return text
+        shown = "the value" if secret else repr(value)
+        return f"{where}.{key}: {shown} contains a line break; slurm.conf values are one line"
+    return None
+
+
+def config_problems(config, where, secret_keys=()):
+    """Every key and value of a settings dict that cannot be written, as messages."""
+    problems = []
+    secret = {k.lower() for k in secret_keys}
+    for key, value in (config or {}).items():
+        problem = key_problem(where, key) or value_problem(where, key, value, str(key).lower() in secret)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _check_value(where, key, value):
+    problem = value_problem(where, key, value)
+    if problem:
+        raise SlurmConfError(problem)
+    return render_value(value)
 
 
 def config_lines(config, where="slurm_config"):
@@ -105,8 +135,9 @@ def config_lines(config, where="slurm_config"):
         value = config[key]
         if value is None or value == "":
             continue
-        if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", str(key)):
-            raise SlurmConfError(f"{where}: {key!r} is not a slurm.conf parameter name")
+        problem = key_problem(where, key)
+        if problem:
+            raise SlurmConfError(problem)
         if key.lower() in ("slurmctldhost", "controlmachine") and isinstance(value, (list, tuple)):
             lines.extend(f"{key}={_check_value(where, key, v)}" for v in value)
         else:

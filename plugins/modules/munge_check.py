@@ -109,7 +109,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "credential": {"type": "str"},
+            "credential": {"type": "str", "no_log": True},
             "reference_host": {"type": "str", "default": "the reference host"},
             "host": {"type": "str", "default": "this host"},
         },

@@ -25,8 +25,14 @@ options:
     default: /etc/munge/munge.key
   content:
     description:
-      - The key, base64-encoded. Mutually exclusive with O(generate).
+      - The key, encoded as O(content_format) says. Mutually exclusive with O(generate).
     type: str
+  content_format:
+    description:
+      - How O(content) is encoded, C(base64) or C(hex) (for example from C(openssl rand -hex 32)).
+    type: str
+    choices: [base64, hex]
+    default: base64
   generate:
     description:
       - Create a random key of O(size) bytes when O(path) does not exist. An existing key is kept.
@@ -100,16 +106,13 @@ content:
 """
 
 import base64
-import binascii
 import hashlib
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import write_atomically
-
-MIN_KEY_BYTES = 32
-MAX_KEY_BYTES = 1024
+from ansible_collections.gxhpc.cluster.plugins.module_utils.munge_plan import MAX_KEY_BYTES, MIN_KEY_BYTES, decode_key
 
 
 def _read(path):
@@ -118,17 +121,6 @@ def _read(path):
             return handle.read()
     except FileNotFoundError:
         return None
-
-
-def decode_key(text):
-    """Return the key bytes of base64 ``text``, or raise ValueError saying what is wrong."""
-    try:
-        data = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"content is not valid base64 ({exc})") from None
-    if not MIN_KEY_BYTES <= len(data) <= MAX_KEY_BYTES:
-        raise ValueError(f"a MUNGE key has {MIN_KEY_BYTES} to {MAX_KEY_BYTES} bytes; content decodes to {len(data)}")
-    return data
 
 
 def run_module(module):
@@ -140,7 +132,7 @@ def run_module(module):
     wanted = current
     if params["content"] is not None:
         try:
-            wanted = decode_key(params["content"])
+            wanted = decode_key(params["content"], params["content_format"])
         except ValueError as exc:
             module.fail_json(msg=f"munge_key: {exc}", **result)
     elif current is None and params["generate"]:
@@ -177,6 +169,7 @@ def main():
         argument_spec={
             "path": {"type": "path", "default": "/etc/munge/munge.key"},
             "content": {"type": "str", "no_log": True},
+            "content_format": {"type": "str", "default": "base64", "choices": ["base64", "hex"]},
             "generate": {"type": "bool", "default": False},
             "size": {"type": "int", "default": 1024},
             "return_content": {"type": "bool", "default": False},

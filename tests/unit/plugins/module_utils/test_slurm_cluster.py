@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils import slurm_cluster as cl
@@ -35,10 +37,45 @@ def test_host_roles_rejects_string():
         ("node[01-03]", ["node01", "node02", "node03"]),
         ("n[1,3-4],gpu7", ["n1", "n3", "n4", "gpu7"]),
         ("rack[1-2]-a", ["rack1-a", "rack2-a"]),
+        ("r[1-2]n[08-09]", ["r1n08", "r1n09", "r2n08", "r2n09"]),
+        ("n[9-11] gpu1", ["n9", "n10", "n11", "gpu1"]),
+        ("n[0-1],m[1,3]x", ["n0", "n1", "m1x", "m3x"]),
     ],
 )
 def test_expand_hostlist(expression, names):
     assert cl.expand_hostlist(expression) == names
+
+
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("n[1-", "without its ']'"),
+        ("n1]", "without its '['"),
+        ("n[a-b]", "is not a list of numbers and ranges"),
+        ("n[]", "is not a list of numbers and ranges"),
+        ("n[3-1]", "runs backwards"),
+    ],
+)
+def test_expand_hostlist_refuses_malformed(expression, message):
+    with pytest.raises(SlurmConfError, match=re.escape(message)):
+        cl.expand_hostlist(expression)
+
+
+PROC = """MemTotal:        2000000 kB
+MemFree:          100000 kB
+processor\t: 0
+model name\t: x
+processor\t: 1
+"""
+
+
+def test_proc_resources_as_slurmd_reports():
+    assert cl.proc_resources(PROC, "n1") == {"NodeName": "n1", "CPUs": 2, "RealMemory": 1953}
+
+
+def test_proc_resources_unreadable():
+    with pytest.raises(SlurmConfError, match="n1: /proc/cpuinfo and /proc/meminfo give no processor"):
+        cl.proc_resources("", "n1")
 
 
 def test_detected_node_keeps_margin_and_topology():
@@ -85,16 +122,6 @@ def test_node_list_gtn_localhost_gets_memory():
 def test_node_list_user_entries_kept():
     nodes = cl.node_list([{"name": "gpu[01-10]", "CPUs": 72, "RealMemory": 1}], [])
     assert nodes == [{"name": "gpu[01-10]", "CPUs": 72, "RealMemory": 1}]
-
-
-def test_unprovided_nodes():
-    hosts = [{"inventory_hostname": "a.example", "hostname": "a"}, {"inventory_hostname": "b", "hostname": "b"}]
-    assert cl.unprovided_nodes([{"name": "a"}, {"name": "b.example"}, {"name": "c[1-2]"}], hosts) == [
-        "b.example",
-        "c1",
-        "c2",
-    ]
-    assert cl.unprovided_nodes([{"name": "localhost"}], hosts[:1]) == []
 
 
 def test_default_memory_per_cpu_from_smallest_node():

@@ -1,0 +1,163 @@
+"""The slurm role's plan: every problem with a host's variables, each naming the variable and the value."""
+
+import pytest
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_plan import plan
+
+EXEC = {
+    "inventory_hostname": "node1.example",
+    "hostname": "node1",
+    "detected": {"NodeName": "node1", "CPUs": 2, "RealMemory": 1953},
+    "margin_percent": 5,
+    "reserved_cores": 0,
+    "reserved_memory_mb": 0,
+}
+
+
+def settings(**changes):
+    base = {
+        "inventory_hostname": "node1.example",
+        "host_roles": ["controller", "exec"],
+        "controller": "node1.example",
+        "is_controller": True,
+        "dbd_password_set": False,
+        "slurm_nodes": [],
+        "slurm_partitions": [],
+        "slurm_config": {},
+        "slurm_cgroup_config": {},
+        "slurm_dbd_config": {},
+        "slurm_galaxy_reserved_cores": 1,
+        "slurm_galaxy_reserved_memory_mb": 4096,
+        "slurm_realmemory_margin_percent": 5,
+        "slurm_preflight_node_check": True,
+        "slurm_allow_untested_platform": False,
+        "distribution": "Debian",
+        "distribution_version": "12.8",
+        "distribution_major_version": "12",
+        "os_family": "Debian",
+        "platform_vars_loaded": True,
+        "defined_variables": [],
+    }
+    return dict(base, **changes)
+
+
+def problems(exec_hosts=(EXEC,), **changes):
+    return plan(settings(**changes), list(exec_hosts))["problems"]
+
+
+def test_good_settings_have_no_problems():
+    assert plan(settings(), [EXEC]) == {"problems": [], "warnings": []}
+
+
+def test_gtn_variables_have_no_problems():
+    gtn = settings(
+        slurm_nodes=[{"name": "localhost", "CPUs": 2}],
+        slurm_config={"SlurmdParameters": "config_overrides", "SelectType": "select/cons_res"},
+        slurm_partitions=[{"name": "main", "Nodes": "localhost", "Default": True}],
+    )
+    assert plan(gtn, [EXEC])["problems"] == []
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        (
+            {"distribution": "Ubuntu", "distribution_version": "24.04", "distribution_major_version": "24"},
+            "This host runs Ubuntu 24.04; gxhpc.cluster.slurm is tested on Debian 12 and Debian 13 only. Set "
+            "slurm_allow_untested_platform: true",
+        ),
+        (
+            {"distribution": "Rocky", "os_family": "RedHat", "platform_vars_loaded": False},
+            "(RedHat family): gxhpc.cluster.slurm knows only Debian-family hosts",
+        ),
+        ({"controller": ""}, "no host in this play has the controller role"),
+        ({"host_roles": ["dbd", "controller"]}, "slurm_dbd_storage_pass is empty, but node1.example has the dbd role"),
+        ({"slurm_galaxy_reserved_cores": -1}, "slurm_galaxy_reserved_cores: -1 is out of range; accepted: 0 or more."),
+        ({"slurm_realmemory_margin_percent": 100}, "slurm_realmemory_margin_percent: 100 is out of range"),
+        ({"slurm_config": {"Key": "a\nb"}}, "slurm_config.Key: 'a\\nb' contains a line break"),
+        ({"slurm_config": {"Bad\nKey": "x"}}, "slurm_config: 'Bad\\nKey' is not a slurm.conf parameter name"),
+        ({"slurm_cgroup_config": {"A": "1\r"}}, "slurm_cgroup_config.A: '1\\r' contains a line break"),
+        ({"slurm_nodes": [{"CPUs": 1}]}, "slurm_nodes[0]: {'CPUs': 1} has no 'name'"),
+        ({"slurm_nodes": [{"name": "node1", "Feature": "a\nb"}]}, "slurm_nodes['node1'].Feature: 'a\\nb'"),
+        ({"slurm_nodes": [{"name": "node1", "CPUs": 0}]}, "slurm_nodes: node 'node1' has CPUs=0; accepted: a whole"),
+        ({"slurm_nodes": [{"name": "node1", "CPUs": -2}]}, "slurm_nodes: node 'node1' has CPUs=-2"),
+        ({"slurm_nodes": [{"name": "node1", "cpus": "two"}]}, "slurm_nodes: node 'node1' has cpus='two'"),
+        (
+            {"slurm_nodes": [{"name": "node1", "RealMemory": 999999}]},
+            "slurm_nodes: node 'node1' has RealMemory=999999 but node1.example has 1953 MB",
+        ),
+        (
+            {"slurm_nodes": [{"name": "localhost", "CPUs": 4}]},
+            "slurm_nodes: node 'localhost' has CPUs=4 but node1.example has 2",
+        ),
+        (
+            {"slurm_nodes": [{"name": "node[01-02]", "CPUs": 2}]},
+            "slurm_nodes: ['node01', 'node02'] are not provided by any exec host of this play",
+        ),
+        (
+            {"slurm_partitions": [{"name": "main", "Nodes": "ghost[1-3]"}]},
+            "slurm_partitions: partition 'main' has Nodes='ghost[1-3]', naming ghost1, ghost2, ghost3, which are not "
+            "nodes of this cluster (its nodes: node1)",
+        ),
+        ({"slurm_partitions": [{"name": "main", "nodes": ""}]}, "slurm_partitions: partition 'main' has nodes=''"),
+        ({"slurm_partitions": [{"name": "main", "Nodes": "n[1-"}]}, "'n[1-' has a '[' without its ']'"),
+        (
+            {"slurm_galaxy_reserved_cores": 2, "slurm_nodes": []},
+            "slurm_galaxy_reserved_cores: 2 leaves no CPU on node1 (2 CPUs); accepted: 0 to 1",
+        ),
+    ],
+)
+def test_problem(changes, expected):
+    exec_host = dict(EXEC, reserved_cores=changes.get("slurm_galaxy_reserved_cores", 0))
+    found = problems([exec_host], **changes)
+    assert any(expected in p for p in found), found
+
+
+def test_every_problem_at_once():
+    found = problems(
+        slurm_config={"A": "x\ny"},
+        slurm_nodes=[{"name": "node1", "CPUs": 0, "RealMemory": 10**7}],
+        slurm_partitions=[{"name": "p", "Nodes": ""}],
+    )
+    assert len(found) == 4, found
+
+
+def test_config_overrides_allows_more_than_the_node_has():
+    found = problems(
+        slurm_nodes=[{"name": "node1", "CPUs": 64, "RealMemory": 10**6}],
+        slurm_config={"SlurmdParameters": "config_overrides"},
+    )
+    assert found == []
+
+
+def test_untested_platform_allowed_by_override():
+    found = problems(distribution="Ubuntu", distribution_major_version="24", slurm_allow_untested_platform=True)
+    assert found == []
+
+
+def test_partitions_name_nodes_of_slurm_nodes_elsewhere():
+    # Nodes managed outside the play: the partition may name them; the node check is off.
+    found = problems(
+        slurm_nodes=[{"name": "gpu[01-04]", "CPUs": 8}],
+        slurm_partitions=[{"name": "gpu", "Nodes": "gpu[01-02],gpu03"}, {"name": "all", "Nodes": "ALL"}],
+        slurm_preflight_node_check=False,
+    )
+    assert found == []
+
+
+def test_password_never_shown():
+    found = problems(slurm_dbd_config={"StoragePass": "sec\nret"})
+    assert found == ["slurm_dbd_config.StoragePass: the value contains a line break; slurm.conf values are one line."]
+
+
+def test_node_checks_only_on_hosts_with_roles():
+    assert problems(host_roles=[], is_controller=False, slurm_partitions=[{"name": "p", "Nodes": ""}]) == []
+
+
+def test_ignored_variables_warned():
+    result = plan(settings(defined_variables=["slurm_roles", "slurm_gres_config", "slurm_rotate_logs"]), [EXEC])
+    assert result["warnings"] == [
+        "slurm_gres_config, slurm_rotate_logs are set but not used by gxhpc.cluster.slurm (see "
+        "docs/migrating-from-galaxyproject-slurm.md): put such settings in slurm_config, or manage those files "
+        "separately."
+    ]
