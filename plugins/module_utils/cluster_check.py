@@ -1,23 +1,20 @@
 # Copyright: gxhpc.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cluster readiness: what each host reports, and how all hosts' reports become named failures.
+"""Cluster readiness, the evaluating half: how all hosts' reports become named failures.
 
 Galaxy's cluster documentation lists the pitfalls that break a deployment one failed job at a
 time: paths not shared at the same absolute path, NFS attribute caching, users whose uid differs
 between hosts or who have no login shell, a different Python on the nodes, a Galaxy host that
-cannot submit, and (for Slurm itself) MUNGE keys, slurm.conf and clocks that disagree. The
-gathering half of this file runs on every host (modules cluster_facts and cluster_job_probe);
-the evaluating half (evaluate, render_table) is pure and runs once over all hosts' reports.
+cannot submit, and (for Slurm itself) MUNGE keys, slurm.conf and clocks that disagree. What each
+host reports comes from module_utils/cluster_gather.py; this file is pure and runs once over all
+hosts' reports (module cluster_check_report), one function per group of checks.
 """
 
 from __future__ import annotations
 
-import grp
-import hashlib
 import os
-import pwd
-import shlex
-import subprocess
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils.cluster_gather import NFS_TYPES
 
 # Every failure the check can report: name -> (what went wrong, how to fix it). The names are
 # stable: docs/troubleshooting.md has one entry per name.
@@ -92,312 +89,9 @@ FAILURES = {
 # Shells that mean "no login": Slurm execs the job script through the user's shell.
 NOLOGIN_SHELLS = frozenset(("nologin", "false", "true", "sync", "halt", "shutdown"))
 
-NFS_TYPES = frozenset(("nfs", "nfs4"))
-
-PROBE_PREFIX = ".gxhpc-cluster-check-"
-
 
 class ClusterCheckError(Exception):
     """Bad input to the evaluation: the message names the parameter and what is accepted."""
-
-
-# ---------------------------------------------------------------------------------------------------
-# Gathering (runs on each host)
-# ---------------------------------------------------------------------------------------------------
-
-
-def _unescape_mount_field(value):
-    # /proc/self/mountinfo escapes space, tab, newline and backslash as octal.
-    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
-        value = value.replace(code, char)
-    return value
-
-
-def parse_mountinfo(text):
-    """Parse /proc/self/mountinfo into a list of mounts (see proc(5))."""
-    mounts = []
-    for line in text.splitlines():
-        if " - " not in line:
-            continue
-        left, right = line.split(" - ", 1)
-        fields = left.split()
-        rest = right.split()
-        if len(fields) < 6 or len(rest) < 2:
-            continue
-        options = fields[5].split(",")
-        super_options = rest[2].split(",") if len(rest) > 2 else []
-        mounts.append(
-            {
-                "device": fields[2],
-                "root": _unescape_mount_field(fields[3]),
-                "mount_point": _unescape_mount_field(fields[4]),
-                "fstype": rest[0],
-                "source": _unescape_mount_field(rest[1]),
-                # Per-mount and per-superblock options together: NFS reports its caching in the latter.
-                "options": options + [o for o in super_options if o not in options],
-            }
-        )
-    return mounts
-
-
-def _is_under(path, mount_point):
-    return mount_point == "/" or path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
-
-
-def mount_of(path, device, mounts):
-    """Return the mount that holds ``path`` (already resolved), on ``device`` ("major:minor") if known.
-
-    The deepest mount point above the path wins; with stacked mounts the last one mounted does.
-    """
-    best = None
-    for mount in mounts:
-        if not _is_under(path, mount["mount_point"]):
-            continue
-        if best is None or len(mount["mount_point"]) >= len(best["mount_point"]):
-            best = mount
-    if best is not None and device and best["device"] != device:
-        # A path on another device than the deepest mount point suggests: prefer a match by device.
-        by_device = [m for m in mounts if m["device"] == device and _is_under(path, m["mount_point"])]
-        if by_device:
-            best = max(by_device, key=lambda m: len(m["mount_point"]))
-    return best
-
-
-def nfs_attribute_caching(fstype, options):
-    """True when an NFS mount caches attributes (neither ``noac`` nor all attribute timeouts 0)."""
-    if fstype not in NFS_TYPES:
-        return False
-    values = {}
-    flags = set()
-    for option in options:
-        key, sep, value = option.partition("=")
-        if sep:
-            values[key] = value
-        else:
-            flags.add(key)
-    if "noac" in flags or values.get("actimeo") == "0":
-        return False
-    timeouts = ("acregmin", "acregmax", "acdirmin", "acdirmax")
-    return not all(values.get(t) == "0" for t in timeouts)
-
-
-def path_facts(path, mounts):
-    """What this host has at ``path``: existence, type, owner, and the filesystem holding it."""
-    facts = {"path": path, "exists": False}
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        facts["error"] = exc.strerror
-        return facts
-    real = os.path.realpath(path)
-    device = f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
-    facts.update(
-        exists=True,
-        is_dir=os.path.isdir(path),
-        realpath=real,
-        device=device,
-        uid=st.st_uid,
-        gid=st.st_gid,
-        mode=f"{st.st_mode & 0o7777:04o}",
-    )
-    mount = mount_of(real, device, mounts)
-    if mount:
-        facts.update(
-            fstype=mount["fstype"],
-            mount_point=mount["mount_point"],
-            source=mount["source"],
-            mount_options=mount["options"],
-            attribute_caching=nfs_attribute_caching(mount["fstype"], mount["options"]),
-        )
-    return facts
-
-
-def user_facts(name):
-    """uid, gid and login shell of ``name`` from the name service (files, LDAP, SSSD alike)."""
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        return {"name": name, "exists": False}
-    try:
-        group = grp.getgrgid(entry.pw_gid).gr_name
-    except KeyError:
-        group = None
-    # An empty shell field means /bin/sh (passwd(5)).
-    shell = entry.pw_shell or "/bin/sh"
-    return {
-        "name": name,
-        "exists": True,
-        "uid": entry.pw_uid,
-        "gid": entry.pw_gid,
-        "group": group,
-        "home": entry.pw_dir,
-        "shell": shell,
-        "shell_executable": bool(shell) and os.path.isfile(shell) and os.access(shell, os.X_OK),
-    }
-
-
-def sha256_of(path):
-    """sha256 of a file's content, or None when it cannot be read. Reads in chunks; returns no content."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(65536), b""):
-                digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
-
-
-def python_version_of(output):
-    """ "3.11" from the output of ``python -c 'import sys; print(sys.version_info[:2])'``-like text."""
-    text = (output or "").strip()
-    parts = text.replace("Python", "").strip().split(".")
-    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
-        return f"{parts[0]}.{parts[1]}"
-    return None
-
-
-def write_probe(directory, name, content, uid=None, gid=None):
-    """Write ``content`` to ``directory/name`` as the given user (in a child process), else as root.
-
-    As the Galaxy user first: on NFS with root_squash root may not write, and what matters is that
-    Galaxy's own files reach the nodes. Directories the Galaxy user may not write (a root-owned
-    virtualenv) are written as root. Returns None on success, else the reason it failed.
-    """
-    target = os.path.join(directory, name)
-    errors = []
-    if uid is not None and os.geteuid() == 0:
-        error = _write_as(target, content, uid, gid)
-        if error is None:
-            return None
-        errors.append(f"as uid {uid}: {error}")
-    try:
-        _write_file(target, content)
-        return None
-    except OSError as exc:
-        errors.append(f"as uid {os.geteuid()}: {exc.strerror}")
-    return "; ".join(errors)
-
-
-def _write_file(target, content):
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(target, 0o644)
-
-
-def _write_as(target, content, uid, gid):
-    return run_as(uid, gid, lambda: _write_file(target, content))
-
-
-def remove_probe(target, uid=None, gid=None):
-    """Remove a probe file as root, else as the user who could write it (root_squash). None or the reason."""
-    try:
-        os.unlink(target)
-        return None
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        if uid is None or os.geteuid() != 0:
-            return exc.strerror
-    return run_as(uid, gid, lambda: os.unlink(target))
-
-
-def run_as(uid, gid, action):
-    """Run ``action`` in a child process as uid/gid; None on success, else the error's text."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: drop to the user, act, report through the pipe
-        os.close(read_fd)
-        status = 0
-        try:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-            action()
-        except OSError as exc:
-            os.write(write_fd, (exc.strerror or str(exc)).encode())
-            status = 1
-        os.close(write_fd)
-        os._exit(status)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as handle:
-        message = handle.read().decode(errors="replace")
-    status = os.waitpid(pid, 0)[1]
-    return None if status == 0 else (message or f"child exited with status {status}")
-
-
-def run_command_as(argv, user, timeout):
-    """Run ``argv`` as ``user`` (a user_facts() result) with its own environment; {rc, stdout, stderr}.
-
-    subprocess switches uid, gid and groups itself: no sudo or runuser needed on the Galaxy host.
-    """
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "HOME": user.get("home") or "/",
-        "USER": user["name"],
-        "LOGNAME": user["name"],
-        "LANG": "C.UTF-8",
-    }
-    kwargs = {}
-    if os.geteuid() == 0:
-        groups = [g.gr_gid for g in grp.getgrall() if user["name"] in g.gr_mem]
-        kwargs = {"user": user["uid"], "group": user["gid"], "extra_groups": groups}
-    try:
-        done = subprocess.run(  # noqa: S603 - an argument list, no shell
-            argv, capture_output=True, text=True, timeout=timeout, env=env, cwd="/", check=False, **kwargs
-        )
-    except FileNotFoundError as exc:
-        return {"rc": 127, "stdout": "", "stderr": f"{argv[0]}: {exc.strerror}"}
-    except subprocess.TimeoutExpired:
-        return {"rc": 124, "stdout": "", "stderr": f"{argv[0]} did not finish within {timeout} s"}
-    return {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
-
-
-def probe_script(paths, probe_name, python):
-    """The shell script a job runs on a node: read each probe file, report python and identity.
-
-    One line per fact, tab-separated, so that the output needs no JSON tool on the node.
-    """
-    lines = [
-        "printf 'host\\t%s\\n' \"$(hostname -s)\"",
-        'printf \'id\\t%s\\t%s\\n\' "$(id -u)" "$(id -g)"',
-        f"printf 'python\\t%s\\n' \"$({shlex.quote(python)} -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'"
-        ' 2>&1 | head -n 1)"',
-    ]
-    for path in paths:
-        target = shlex.quote(os.path.join(path, probe_name))
-        quoted = shlex.quote(path)
-        lines.append(
-            f"if [ -r {target} ]; then printf 'probe\\t%s\\tread\\t%s\\n' {quoted} \"$(head -c 200 {target})\"; "
-            f"elif [ -d {quoted} ]; then printf 'probe\\t%s\\tabsent\\t\\n' {quoted}; "
-            f"else printf 'probe\\t%s\\tnodir\\t\\n' {quoted}; fi"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def parse_probe_output(text):
-    """Turn the probe script's output into {'host', 'uid', 'gid', 'python', 'paths': {path: {state, value}}}."""
-    result = {"paths": {}}
-    for line in (text or "").splitlines():
-        fields = line.split("\t")
-        if fields[0] == "host" and len(fields) >= 2:
-            result["host"] = fields[1]
-        elif fields[0] == "id" and len(fields) >= 3:
-            result["uid"], result["gid"] = fields[1], fields[2]
-        elif fields[0] == "python" and len(fields) >= 2:
-            result["python"] = python_version_of(fields[1])
-            result["python_output"] = fields[1]
-        elif fields[0] == "probe" and len(fields) >= 4:
-            result["paths"][fields[1]] = {"state": fields[2], "value": fields[3]}
-    return result
-
-
-# ---------------------------------------------------------------------------------------------------
-# Evaluation (pure: runs once over every host's report)
-# ---------------------------------------------------------------------------------------------------
 
 
 # Fixes that differ when the host is a Galaxy server itself: there is nothing to mount from there (one
@@ -433,6 +127,23 @@ def _majority(values):
     return max(counts, key=lambda v: counts[v]) if counts else None
 
 
+class _Evaluation:
+    """What every check group reads (the hosts and their roles) and adds to (rows, failures, warnings)."""
+
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self.rows = {name: [] for name in hosts}
+        self.failures = []
+        self.warnings = []
+        self.galaxy_hosts = [h for h, r in hosts.items() if "galaxy" in r.get("roles", ())]
+        self.exec_hosts = [h for h, r in hosts.items() if "exec" in r.get("roles", ())]
+        self.job_hosts = [h for h in hosts if h in self.galaxy_hosts or h in self.exec_hosts]
+        self.reference_galaxy = self.galaxy_hosts[0] if self.galaxy_hosts else None
+
+    def facts(self, host):
+        return self.hosts[host].get("facts") or {}
+
+
 def evaluate(hosts, probes, settings):
     """Turn every host's facts and the Slurm probe jobs into rows per host, failures and warnings.
 
@@ -454,18 +165,25 @@ def evaluate(hosts, probes, settings):
     if nfs_mode not in ("warn", "fail", "ignore"):
         raise ClusterCheckError(f"nfs_attribute_caching: {nfs_mode!r}; accepted: warn, fail, ignore")
 
-    rows = {name: [] for name in hosts}
-    failures = []
-    warnings = []
+    ev = _Evaluation(hosts)
+    missing, path_rows = _check_paths(ev, paths, nfs_mode)
+    _check_probes(ev, probes, paths, missing, path_rows)
+    _check_users(ev, users)
+    _check_python(ev)
+    _check_submit(ev, probes)
+    _check_hashes(ev, settings)
+    _check_clocks(ev, tolerance, window)
+    return {"rows": ev.rows, "failures": ev.failures, "warnings": ev.warnings}
 
-    galaxy_hosts = [h for h, r in hosts.items() if "galaxy" in r.get("roles", ())]
-    exec_hosts = [h for h, r in hosts.items() if "exec" in r.get("roles", ())]
-    job_hosts = [h for h in hosts if h in galaxy_hosts or h in exec_hosts]
-    reference_galaxy = galaxy_hosts[0] if galaxy_hosts else None
 
-    def facts(host):
-        return hosts[host].get("facts") or {}
+def _check_paths(ev, paths, nfs_mode):
+    """Every path exists on every host that runs jobs; NFS attribute caching.
 
+    Returns what is missing, and the index of each path's row, which the probe jobs complete.
+    """
+    rows, failures, warnings, facts = ev.rows, ev.failures, ev.warnings, ev.facts
+    galaxy_hosts = ev.galaxy_hosts
+    job_hosts = ev.job_hosts
     # Paths: exist everywhere, NFS caching, and (below, through jobs) the same filesystem. A path's row
     # is completed by what the jobs saw.
     path_rows = {}
@@ -508,7 +226,13 @@ def evaluate(hosts, probes, settings):
                     status = "WARN"
             path_rows[(host, path)] = len(rows[host])
             rows[host].append(("path " + label, status, where))
+    return missing, path_rows
 
+
+def _check_probes(ev, probes, paths, missing, path_rows):
+    """The probe file written on each Galaxy host is read by a Slurm job on each exec node: the same filesystem."""
+    rows, failures, facts = ev.rows, ev.failures, ev.facts
+    exec_hosts = ev.exec_hosts
     # Through Slurm jobs: the probe file written on each Galaxy host is read on each exec node.
     node_of = {h: facts(h).get("node_name") or h for h in exec_hosts}
     for galaxy_host, probe in (probes or {}).items():
@@ -576,6 +300,12 @@ def evaluate(hosts, probes, settings):
                     failure("shared_path_not_shared", host, f"{label}: {why} on {node}", path=path, label=label)
                 )
 
+
+def _check_users(ev, users):
+    """Users have the same uid and gid as on the Galaxy server, and a login shell, everywhere jobs run."""
+    rows, failures, facts = ev.rows, ev.failures, ev.facts
+    job_hosts = ev.job_hosts
+    reference_galaxy = ev.reference_galaxy
     # Users: same uid/gid as on the Galaxy server, a real login shell, everywhere jobs run.
     for user in users:
         reference = None
@@ -615,6 +345,12 @@ def evaluate(hosts, probes, settings):
             detail = f"uid {info['uid']} gid {info['gid']} shell {shell}"
             rows[host].append(("user " + user, "FAIL" if problems else "ok", "; ".join(problems) or detail))
 
+
+def _check_python(ev):
+    """The nodes run the Python major.minor that the Galaxy server's virtualenv was built with."""
+    rows, failures, facts = ev.rows, ev.failures, ev.facts
+    job_hosts = ev.job_hosts
+    reference_galaxy = ev.reference_galaxy
     # Python: the nodes run what the Galaxy server's virtualenv was built with.
     if reference_galaxy:
         expected = facts(reference_galaxy).get("python", {}).get("version")
@@ -638,6 +374,10 @@ def evaluate(hosts, probes, settings):
             else:
                 rows[host].append((label.strip(), "ok", version or "unknown"))
 
+
+def _check_submit(ev, probes):
+    """Each Galaxy host can submit (sbatch --test-only) as the Galaxy user and the listed real users."""
+    rows, failures = ev.rows, ev.failures
     # Submitting: sbatch --test-only as the Galaxy user (and the listed real users).
     for galaxy_host, probe in (probes or {}).items():
         for user, result in ((probe or {}).get("submit") or {}).items():
@@ -651,6 +391,12 @@ def evaluate(hosts, probes, settings):
                 failure("submit_failed", galaxy_host, f"sbatch --test-only as {user} failed: {reason}", user=user)
             )
 
+
+def _check_hashes(ev, settings):
+    """The MUNGE key and slurm.conf are the same bytes on every host (hashes only)."""
+    rows, failures, facts = ev.rows, ev.failures, ev.facts
+    hosts = ev.hosts
+    reference_galaxy = ev.reference_galaxy
     # MUNGE key and slurm.conf: the same bytes on every host. Hashes only; the key is never read back.
     reference_host = settings.get("reference_host") or reference_galaxy or sorted(hosts)[0]
     for key, label, name in (
@@ -672,6 +418,11 @@ def evaluate(hosts, probes, settings):
             rows[host].append((label, "FAIL", what))
             failures.append(failure(name, host, f"{label} on {host} {what}", expected=reference_host))
 
+
+def _check_clocks(ev, tolerance, window):
+    """Every clock is within the tolerance of the median, beyond the gathering window."""
+    rows, failures, facts = ev.rows, ev.failures, ev.facts
+    hosts = ev.hosts
     # Clocks: each host's time when it answered, all within one gathering window of the controller.
     clocks = {h: facts(h).get("clock") for h in hosts if facts(h).get("clock") is not None}
     if clocks:
@@ -693,8 +444,6 @@ def evaluate(hosts, probes, settings):
                 )
             else:
                 rows[host].append(("clock", "ok", f"{offset:+.1f} s from the median (window {window:.1f} s)"))
-
-    return {"rows": rows, "failures": failures, "warnings": warnings}
 
 
 def _label(paths, path):

@@ -112,7 +112,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.cluster_check import (
+from ansible_collections.gxhpc.cluster.plugins.module_utils.cluster_gather import (
     parse_mountinfo,
     path_facts,
     python_version_of,

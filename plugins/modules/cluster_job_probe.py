@@ -106,7 +106,7 @@ import secrets
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.cluster_check import (
+from ansible_collections.gxhpc.cluster.plugins.module_utils.cluster_gather import (
     PROBE_PREFIX,
     parse_probe_output,
     probe_script,

@@ -8,6 +8,7 @@ import tempfile
 import pytest
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils import cluster_check as cc
+from ansible_collections.gxhpc.cluster.plugins.module_utils import cluster_gather as cg
 
 MOUNTINFO = """\
 22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro
@@ -29,7 +30,7 @@ CONF = "c" * 64
 
 
 def test_parse_mountinfo_fields_and_escapes():
-    mounts = cc.parse_mountinfo(MOUNTINFO)
+    mounts = cg.parse_mountinfo(MOUNTINFO)
     assert [m["mount_point"] for m in mounts] == ["/", "/srv/galaxy", "/srv/galaxy/var/jobs", "/mnt/with space"]
     nfs = mounts[1]
     assert nfs["fstype"] == "nfs4" and nfs["source"] == "nas:/export/galaxy" and nfs["device"] == "0:45"
@@ -38,7 +39,7 @@ def test_parse_mountinfo_fields_and_escapes():
 
 
 def test_parse_mountinfo_skips_garbage():
-    assert cc.parse_mountinfo("nonsense\n1 2 3\n") == []
+    assert cg.parse_mountinfo("nonsense\n1 2 3\n") == []
 
 
 @pytest.mark.parametrize(
@@ -51,13 +52,13 @@ def test_parse_mountinfo_skips_garbage():
     ],
 )
 def test_mount_of_deepest_mount_point(path, mount_point):
-    assert cc.mount_of(path, None, cc.parse_mountinfo(MOUNTINFO))["mount_point"] == mount_point
+    assert cg.mount_of(path, None, cg.parse_mountinfo(MOUNTINFO))["mount_point"] == mount_point
 
 
 def test_mount_of_prefers_the_device():
-    mounts = cc.parse_mountinfo(MOUNTINFO)
+    mounts = cg.parse_mountinfo(MOUNTINFO)
     # A path under the NFS mount point whose device is the root fs' (a bind mount's view) follows the device.
-    assert cc.mount_of("/srv/galaxy/x", "8:1", mounts)["mount_point"] == "/"
+    assert cg.mount_of("/srv/galaxy/x", "8:1", mounts)["mount_point"] == "/"
 
 
 @pytest.mark.parametrize(
@@ -74,49 +75,49 @@ def test_mount_of_prefers_the_device():
     ],
 )
 def test_nfs_attribute_caching(fstype, options, caching):
-    assert cc.nfs_attribute_caching(fstype, options) is caching
+    assert cg.nfs_attribute_caching(fstype, options) is caching
 
 
 def test_path_facts_existing_and_missing(tmp_path):
     mounts = [{"device": "x", "root": "/", "mount_point": "/", "fstype": "ext4", "source": "/dev/x", "options": []}]
-    facts = cc.path_facts(str(tmp_path), mounts)
+    facts = cg.path_facts(str(tmp_path), mounts)
     assert facts["exists"] and facts["is_dir"] and facts["fstype"] == "ext4"
     assert facts["attribute_caching"] is False
-    missing = cc.path_facts(str(tmp_path / "nope"), mounts)
+    missing = cg.path_facts(str(tmp_path / "nope"), mounts)
     assert missing["exists"] is False and "No such file" in missing["error"]
 
 
 def test_user_facts_root_and_missing():
-    root = cc.user_facts("root")
+    root = cg.user_facts("root")
     assert root["exists"] and root["uid"] == 0 and root["gid"] == 0 and root["shell"]
-    assert cc.user_facts("gxhpc-no-such-user") == {"name": "gxhpc-no-such-user", "exists": False}
+    assert cg.user_facts("gxhpc-no-such-user") == {"name": "gxhpc-no-such-user", "exists": False}
 
 
 def test_sha256_of(tmp_path):
     target = tmp_path / "key"
     target.write_bytes(b"secret")
-    assert cc.sha256_of(str(target)) == "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
-    assert cc.sha256_of(str(tmp_path / "missing")) is None
+    assert cg.sha256_of(str(target)) == "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+    assert cg.sha256_of(str(tmp_path / "missing")) is None
 
 
 @pytest.mark.parametrize("text, version", [("3.11\n", "3.11"), ("Python 3.9.2", "3.9"), ("sh: not found", None)])
 def test_python_version_of(text, version):
-    assert cc.python_version_of(text) == version
+    assert cg.python_version_of(text) == version
 
 
 def test_write_probe_and_remove_as_current_user(tmp_path):
-    assert cc.write_probe(str(tmp_path), "probe", "nonce") is None
+    assert cg.write_probe(str(tmp_path), "probe", "nonce") is None
     assert (tmp_path / "probe").read_text() == "nonce"
     assert oct((tmp_path / "probe").stat().st_mode & 0o777) == "0o644"
     # The name is unique per run: an existing file is an error, not overwritten.
-    assert cc.write_probe(str(tmp_path), "probe", "other") is not None
-    assert cc.remove_probe(str(tmp_path / "probe")) is None
+    assert cg.write_probe(str(tmp_path), "probe", "other") is not None
+    assert cg.remove_probe(str(tmp_path / "probe")) is None
     assert not (tmp_path / "probe").exists()
-    assert cc.remove_probe(str(tmp_path / "probe")) is None
+    assert cg.remove_probe(str(tmp_path / "probe")) is None
 
 
 def test_write_probe_reports_why_it_failed(tmp_path):
-    error = cc.write_probe(str(tmp_path / "missing"), "probe", "nonce")
+    error = cg.write_probe(str(tmp_path / "missing"), "probe", "nonce")
     assert "No such file" in error
 
 
@@ -125,11 +126,11 @@ def test_write_probe_as_another_user_then_as_root():
     # A directory the user may write gets the user's file; one it may not (mode 0755) gets root's.
     with tempfile.TemporaryDirectory(dir="/tmp") as shared:
         os.chmod(shared, 0o777)  # noqa: S103 - a directory any user may write is the point
-        assert cc.write_probe(shared, "probe", "nonce", uid=65534, gid=65534) is None
+        assert cg.write_probe(shared, "probe", "nonce", uid=65534, gid=65534) is None
         assert os.stat(os.path.join(shared, "probe")).st_uid == 65534
         os.chmod(shared, 0o755)  # noqa: S103
-        assert cc.remove_probe(os.path.join(shared, "probe"), 65534, 65534) is None
-        assert cc.write_probe(shared, "probe", "nonce", uid=65534, gid=65534) is None
+        assert cg.remove_probe(os.path.join(shared, "probe"), 65534, 65534) is None
+        assert cg.write_probe(shared, "probe", "nonce", uid=65534, gid=65534) is None
         assert os.stat(os.path.join(shared, "probe")).st_uid == 0
 
 
@@ -139,9 +140,9 @@ def test_probe_script_reads_back_what_was_written(tmp_path):
     shared.mkdir()
     empty.mkdir()
     (shared / "probe-x").write_text("nonce123")
-    script = cc.probe_script([str(shared), str(empty), str(tmp_path / "gone")], "probe-x", "python3")
+    script = cg.probe_script([str(shared), str(empty), str(tmp_path / "gone")], "probe-x", "python3")
     out = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True).stdout
-    parsed = cc.parse_probe_output(out)
+    parsed = cg.parse_probe_output(out)
     assert parsed["paths"][str(shared)] == {"state": "read", "value": "nonce123"}
     assert parsed["paths"][str(empty)]["state"] == "absent"
     assert parsed["paths"][str(tmp_path / "gone")]["state"] == "nodir"
@@ -151,10 +152,10 @@ def test_probe_script_reads_back_what_was_written(tmp_path):
 
 
 def test_run_command_as_reports_missing_commands_and_timeouts():
-    user = cc.user_facts("root") if os.geteuid() == 0 else {"name": "me", "home": "/", "uid": os.getuid()}
-    assert cc.run_command_as(["gxhpc-no-such-command"], user, timeout=5)["rc"] == 127
-    assert cc.run_command_as(["sleep", "5"], user, timeout=0.2)["rc"] == 124
-    assert cc.run_command_as(["sh", "-c", "echo $USER"], user, timeout=5)["stdout"].strip() == user["name"]
+    user = cg.user_facts("root") if os.geteuid() == 0 else {"name": "me", "home": "/", "uid": os.getuid()}
+    assert cg.run_command_as(["gxhpc-no-such-command"], user, timeout=5)["rc"] == 127
+    assert cg.run_command_as(["sleep", "5"], user, timeout=0.2)["rc"] == 124
+    assert cg.run_command_as(["sh", "-c", "echo $USER"], user, timeout=5)["stdout"].strip() == user["name"]
 
 
 # --- evaluation ----------------------------------------------------------------------------------------
