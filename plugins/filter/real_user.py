@@ -6,7 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# Documentation: real_user_problems.yml and real_user_ancestors.yml beside this file (one per filter).
+# Documentation: real_user_problems.yml beside this file. The checks that need the host (ownership of
+# the directories and interpreter sudo runs, new_file_path, the roots) are in the role's
+# files/gxhpc_real_user.py (preflight), with the code the scripts run.
 
 import re
 
@@ -19,6 +21,9 @@ PATH_COMPONENT = re.compile(r"^[A-Za-z0-9_+@-][A-Za-z0-9._+@-]*$")
 # sudo skips files in /etc/sudoers.d whose names contain a '.' or end in '~'.
 SUDOERS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 UMASK = re.compile(r"^0?0[0-7][0-7]$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Largest uid_t/gid_t naming an account ((uid_t) -1 is "no change").
+ID_MAX = 2**32 - 2
 # systemd-tmpfiles ages: a number and a unit, e.g. 7d, 12h, 2w.
 AGE = re.compile(r"^[1-9][0-9]*(s|min|h|d|w)$")
 # systemd OnCalendar: a shorthand or an expression of plain characters.
@@ -189,11 +194,40 @@ def real_user_problems(settings):
                 else:
                     roots.append(entry)
 
-    name = "galaxy_real_user_min_uid"
+    for name in (
+        "galaxy_real_user_uid_min",
+        "galaxy_real_user_uid_max",
+        "galaxy_real_user_gid_min",
+        "galaxy_real_user_gid_max",
+    ):
+        if present(name) and settings[name] is not None:
+            value = settings[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
+                bad(
+                    name,
+                    "must be null (read from /etc/adduser.conf) or an id from 1 to %d, usually 1000 or 59999" % ID_MAX,
+                )
+    for low, high in (
+        ("galaxy_real_user_uid_min", "galaxy_real_user_uid_max"),
+        ("galaxy_real_user_gid_min", "galaxy_real_user_gid_max"),
+    ):
+        values = settings.get(low), settings.get(high)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and values[0] > values[1]:
+            bad(low, "is above %s (%r): the range of people's accounts would be empty" % (high, values[1]))
+
+    for name in ("galaxy_real_user_denied_users", "galaxy_real_user_allowed_groups"):
+        if present(name):
+            value = settings[name]
+            if not isinstance(value, list) or not all(isinstance(v, str) and USER_NAME.fullmatch(v) for v in value):
+                bad(name, "must be a list of plain account or group names")
+
+    name = "galaxy_real_user_galaxy_scripts_sha256"
     if present(name):
         value = settings[name]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            bad(name, "must be an integer of at least 1 (usually 1000, the first uid of real users)")
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and SHA256.fullmatch(v) for k, v in value.items()
+        ):
+            bad(name, "must map script file names to sha256 digests (64 lower-case hex digits)")
 
     name = "galaxy_real_user_sudoers_name"
     if present(name):
@@ -240,23 +274,8 @@ def real_user_problems(settings):
     return problems
 
 
-def real_user_ancestors(path):
-    """``path`` and every directory above it, top-down: what must be root-owned for sudo to be safe."""
-    problem = path_problem(path)
-    if problem:
-        raise AnsibleFilterError("real_user_ancestors: %r %s" % (path, problem))
-    result = ["/"]
-    current = ""
-    for component in path.strip("/").split("/"):
-        if component:
-            current += "/" + component
-            result.append(current)
-    return result
-
-
 class FilterModule(object):
     def filters(self):
         return {
             "real_user_problems": real_user_problems,
-            "real_user_ancestors": real_user_ancestors,
         }

@@ -8,7 +8,6 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gxhpc.cluster.plugins.filter.real_user import (
     FilterModule,
-    real_user_ancestors,
     real_user_problems,
 )
 
@@ -28,7 +27,11 @@ GOOD = {
     "galaxy_real_user_job_working_directory": "/srv/galaxy/jobs",
     "galaxy_real_user_new_file_path": "/srv/galaxy/tmp",
     "galaxy_real_user_allowed_roots": ["/srv/galaxy/jobs", "/srv/galaxy/tmp"],
-    "galaxy_real_user_min_uid": 1000,
+    "galaxy_real_user_uid_min": None,
+    "galaxy_real_user_uid_max": 59999,
+    "galaxy_real_user_denied_users": ["slurm", "munge", "mysql"],
+    "galaxy_real_user_allowed_groups": [],
+    "galaxy_real_user_galaxy_scripts_sha256": {"drmaa_external_runner.py": "0" * 64},
     "galaxy_real_user_sudoers_name": "gxhpc-galaxy-real-user",
     "galaxy_real_user_scripts_source": "collection",
     "galaxy_real_user_umask": "027",
@@ -129,9 +132,16 @@ def test_bad_galaxy_directories(name, value):
 @pytest.mark.parametrize(
     "name,value",
     [
-        ("galaxy_real_user_min_uid", 0),
-        ("galaxy_real_user_min_uid", "1000"),
-        ("galaxy_real_user_min_uid", True),
+        ("galaxy_real_user_uid_min", 0),
+        ("galaxy_real_user_uid_min", "1000"),
+        ("galaxy_real_user_uid_min", True),
+        ("galaxy_real_user_uid_min", 70000),
+        ("galaxy_real_user_gid_max", 2**32),
+        ("galaxy_real_user_denied_users", "slurm"),
+        ("galaxy_real_user_denied_users", ["sl urm"]),
+        ("galaxy_real_user_allowed_groups", ["lab\n"]),
+        ("galaxy_real_user_galaxy_scripts_sha256", {"x": "abc"}),
+        ("galaxy_real_user_galaxy_scripts_sha256", ["0" * 64]),
         ("galaxy_real_user_sudoers_name", "gxhpc.real_user"),
         ("galaxy_real_user_sudoers_name", "gxhpc~"),
         ("galaxy_real_user_sudoers_name", "../sudoers"),
@@ -195,18 +205,5 @@ def test_input_must_be_a_dict():
         real_user_problems(["galaxy"])
 
 
-def test_ancestors():
-    assert real_user_ancestors("/usr/local/libexec/gxhpc") == [
-        "/",
-        "/usr",
-        "/usr/local",
-        "/usr/local/libexec",
-        "/usr/local/libexec/gxhpc",
-    ]
-    assert real_user_ancestors("/") == ["/"]
-    with pytest.raises(AnsibleFilterError):
-        real_user_ancestors("relative/path")
-
-
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"real_user_problems", "real_user_ancestors"}
+    assert set(FilterModule().filters()) == {"real_user_problems"}

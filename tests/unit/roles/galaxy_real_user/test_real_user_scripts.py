@@ -14,9 +14,9 @@ import pwd
 import re
 import stat
 import sys
-from collections import namedtuple
 
 import pytest
+from fake_accounts import Accounts, Gr, Pw
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 ROLE = os.path.join(ROOT, "roles", "galaxy_real_user")
@@ -32,8 +32,6 @@ def _import_by_path(name, path):
 
 lib = _import_by_path("gxhpc_real_user", LIB)
 
-Pw = namedtuple("Pw", "pw_name pw_passwd pw_uid pw_gid pw_gecos pw_dir pw_shell")
-Gr = namedtuple("Gr", "gr_name gr_passwd gr_gid gr_mem")
 
 USERS = [
     Pw("root", "x", 0, 0, "", "/root", "/bin/bash"),
@@ -51,57 +49,31 @@ GROUPS = [
 ]
 
 
-class FakePwd:
-    @staticmethod
-    def getpwuid(uid):
-        for user in USERS:
-            if user.pw_uid == uid:
-                return user
-        raise KeyError(uid)
-
-    @staticmethod
-    def getpwnam(name):
-        for user in USERS:
-            if user.pw_name == name:
-                return user
-        raise KeyError(name)
-
-
-class FakeGrp:
-    @staticmethod
-    def getgrgid(gid):
-        for group in GROUPS:
-            if group.gr_gid == gid:
-                return group
-        raise KeyError(gid)
-
-
-def fake_grouplist(name, gid):
-    return [gid] + [g.gr_gid for g in GROUPS if name in g.gr_mem and g.gr_gid != gid]
-
-
 @pytest.fixture(autouse=True)
 def accounts(monkeypatch):
-    monkeypatch.setattr(lib, "pwd", FakePwd)
-    monkeypatch.setattr(lib, "grp", FakeGrp)
-    monkeypatch.setattr(lib.os, "getgrouplist", fake_grouplist)
-    # Test configs live below /tmp, which is world-writable: skip the ownership walk here and test it
-    # separately.
-    monkeypatch.setattr(lib, "load_config", functools.partial(lib.load_config, require_root_owned=False))
-    logged = []
-    monkeypatch.setattr(lib.Log, "_send", lambda self, priority, message: logged.append((self.ident, message)))
-    return logged
+    return Accounts(USERS, GROUPS).install(monkeypatch, lib)
 
 
 @pytest.fixture
-def layout(tmp_path):
-    jobs = tmp_path / "jobs"
-    tmp = tmp_path / "tmp"
-    outside = tmp_path / "outside"
+def layout(root_tmp):
+    # root_tmp: the chown script refuses roots below a directory others can write (such as /tmp).
+    jobs = root_tmp / "jobs"
+    tmp = root_tmp / "tmp"
+    outside = root_tmp / "outside"
     for path in (jobs, tmp, outside):
         path.mkdir()
-    config = tmp_path / "real_user.json"
-    config.write_text(json.dumps({"galaxy_user": "galaxy", "min_uid": 1000, "allowed_roots": [str(jobs), str(tmp)]}))
+    config = root_tmp / "real_user.json"
+    config.write_text(
+        json.dumps(
+            {
+                "galaxy_user": "galaxy",
+                "uid_min": 1000,
+                "uid_max": 59999,
+                "assign_all_groups": True,
+                "allowed_roots": [{"path": str(jobs), "real": str(jobs)}, str(tmp)],
+            }
+        )
+    )
     return {"jobs": jobs, "tmp": tmp, "outside": outside, "config": str(config)}
 
 
@@ -194,7 +166,7 @@ def test_runner_prints_only_the_job_id(tmp_path, layout, accounts):
     jt = drmaa.templates[0]
     assert jt.remoteCommand == "/srv/jobs/000/1/galaxy_1.sh"
     assert jt.nativeSpecification == "--time=00:05:00"
-    assert any("job 4242" in message for _ident, message in accounts)
+    assert any("job '4242'" in message for _ident, message in accounts)
 
 
 def test_runner_accepts_a_user_name(tmp_path, layout):
@@ -209,10 +181,11 @@ def test_runner_assign_all_groups(tmp_path, layout):
     assert drop.calls == [("alice", [2001, 999, 3000])]
 
 
-def test_runner_allows_the_galaxy_user_for_guests(tmp_path, layout):
-    code, _out, _err, _drmaa, drop = run_runner(["999", _template(tmp_path)], layout)
-    assert code == 0
-    assert drop.calls == [("galaxy", [999])]
+def test_runner_refuses_the_galaxy_user(tmp_path, layout):
+    """A service account (and one below 1000): jobs only run as people."""
+    code, _out, err, _drmaa, drop = run_runner(["999", _template(tmp_path)], layout)
+    assert code == lib.EXIT_REFUSED
+    assert drop.calls == [] and "service account" in err
 
 
 @pytest.mark.parametrize("user", ["0", "root", "1", "daemon"])
@@ -233,7 +206,7 @@ def test_runner_refuses_unknown_users(tmp_path, layout, user):
 
 def test_runner_respects_a_higher_min_uid(tmp_path, layout):
     with open(layout["config"], "w") as handle:
-        json.dump({"galaxy_user": "galaxy", "min_uid": 2002, "allowed_roots": [str(layout["jobs"])]}, handle)
+        json.dump({"galaxy_user": "galaxy", "uid_min": 2002, "allowed_roots": [str(layout["jobs"])]}, handle)
     assert run_runner(["alice", _template(tmp_path)], layout)[0] == lib.EXIT_REFUSED
     assert run_runner(["bob", _template(tmp_path)], layout)[0] == 0
 
@@ -320,10 +293,10 @@ def test_runner_drops_privileges_before_reading_the_template(tmp_path, layout):
 
 def test_runner_bad_config(tmp_path, layout):
     with open(layout["config"], "w") as handle:
-        json.dump({"galaxy_user": "galaxy", "min_uid": 0}, handle)
+        json.dump({"galaxy_user": "galaxy", "uid_min": 0}, handle)
     code, out, err, _drmaa, drop = run_runner(["2001", _template(tmp_path)], layout)
     assert code == lib.EXIT_FAILED
-    assert "min_uid" in err and drop.calls == []
+    assert "uid_min" in err and drop.calls == []
 
 
 # --- killer -----------------------------------------------------------------------------------------
@@ -342,7 +315,7 @@ def test_killer_terminates_as_the_user(layout, accounts):
     assert code == 0, err
     assert drop.calls == [("alice", [2001])]
     assert ("control", "12345", "terminate") in drmaa.calls
-    assert any("terminated job 12345" in message for _ident, message in accounts)
+    assert any("terminated job '12345'" in message for _ident, message in accounts)
 
 
 @pytest.mark.parametrize("job_id", ["--help-me", "1;rm -rf /", "", "a b", "$(id)", "12345\n", "-1"])
@@ -400,7 +373,7 @@ def test_chown_hands_a_working_directory_over_and_back(layout, accounts):
     code, err = run_chown([str(wd), "galaxy", "999"], layout)
     assert code == 0, err
     assert os.lstat(wd / "outputs" / "dataset_1.dat").st_uid == 999
-    assert any("changed %s to alice:2001" % wd in message for _ident, message in accounts)
+    assert any("changed %r to 'alice':2001" % str(wd) in message for _ident, message in accounts)
 
 
 @needs_root
@@ -458,7 +431,7 @@ def test_chown_refuses_a_symlink_escaping_a_working_directory(layout):
     for target in (wd / "escape", wd / "passwd", wd / "escape" / "passwd"):
         code, err = run_chown([str(target), "alice", "2001"], layout)
         assert code == lib.EXIT_REFUSED, target
-        assert "resolves to /etc" in err
+        assert "symlink" in err
     assert os.lstat("/etc/passwd").st_uid == before.st_uid
 
 
@@ -469,18 +442,29 @@ def test_chown_refuses_a_root_reached_through_a_symlinked_root(tmp_path, layout)
     assert code == lib.EXIT_REFUSED
 
 
-def test_open_parent_refuses_a_symlink_on_the_way(tmp_path):
-    """The race confine() cannot see: a directory on the checked path swapped for a symlink afterwards."""
-    (tmp_path / "real").mkdir()
-    (tmp_path / "real" / "wd").mkdir()
-    fd, name = lib.open_parent(str(tmp_path / "real" / "wd"))
-    os.close(fd)
-    assert name == "wd"
-    (tmp_path / "swapped").symlink_to(tmp_path / "real")
-    with pytest.raises(lib.Refused, match="changed while it was checked"):
-        lib.open_parent(str(tmp_path / "swapped" / "wd"))
-    with pytest.raises(lib.Refused):
-        lib.open_parent("/")
+def test_open_below_refuses_a_symlink_on_the_way(root_tmp):
+    """A directory on the way below a root swapped for a symlink: the descriptor walk does not follow it."""
+    (root_tmp / "real").mkdir()
+    (root_tmp / "real" / "wd").mkdir()
+    top = os.open(str(root_tmp), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        parent, entry = lib.open_below(top, ["real", "wd"], "real/wd")
+        os.close(parent)
+        os.close(entry)
+        (root_tmp / "swapped").symlink_to(root_tmp / "real")
+        with pytest.raises(lib.Refused, match="without following a symlink"):
+            lib.open_below(top, ["swapped", "wd"], "swapped/wd")
+    finally:
+        os.close(top)
+
+
+def test_open_root_refuses_a_symlinked_root(root_tmp):
+    (root_tmp / "real").mkdir()
+    (root_tmp / "link").symlink_to(root_tmp / "real")
+    root = {"path": str(root_tmp / "link"), "real": str(root_tmp / "link")}
+    with pytest.raises(lib.Refused, match="without following a symlink"):
+        lib.open_root(root, 4242, {4242})
+    os.close(lib.open_root({"path": "/x", "real": str(root_tmp / "real")}, 4242, {4242}))
 
 
 @needs_root
@@ -520,9 +504,9 @@ def test_chown_leaves_root_and_system_files_alone(layout):
 @pytest.mark.parametrize(
     "user,gid,reason",
     [
-        ("root", "0", "uid 0"),
-        ("0", "0", "uid 0"),
-        ("daemon", "1", "below the minimum uid"),
+        ("root", "0", "gid 0"),
+        ("0", "1", "root"),
+        ("daemon", "1", "outside the uid range"),
         ("alice", "0", "gid 0"),
         ("alice", "2002", "not a member"),
         ("alice", "abc", "not a group id"),
@@ -549,7 +533,7 @@ def test_chown_argument_errors(layout, argv):
 
 def test_chown_refuses_without_roots(tmp_path, layout):
     with open(layout["config"], "w") as handle:
-        json.dump({"galaxy_user": "galaxy", "min_uid": 1000, "allowed_roots": []}, handle)
+        json.dump({"galaxy_user": "galaxy", "allowed_roots": []}, handle)
     code, err = run_chown([str(layout["jobs"] / "x"), "alice", "2001"], layout)
     assert code == lib.EXIT_REFUSED
 
@@ -563,8 +547,13 @@ def test_chown_refuses_without_roots(tmp_path, layout):
         ([], "JSON object"),
         ({"min_uid": 1000}, "galaxy_user"),
         ({"galaxy_user": "gal axy"}, "galaxy_user"),
-        ({"galaxy_user": "galaxy", "min_uid": 0}, "min_uid"),
-        ({"galaxy_user": "galaxy", "min_uid": True}, "min_uid"),
+        ({"galaxy_user": "galaxy", "uid_min": 0}, "uid_min"),
+        ({"galaxy_user": "galaxy", "uid_min": True}, "uid_min"),
+        ({"galaxy_user": "galaxy", "uid_max": 2**40}, "uid_max"),
+        ({"galaxy_user": "galaxy", "uid_min": 5000, "uid_max": 4000}, "empty"),
+        ({"galaxy_user": "galaxy", "allowed_roots": [{"path": "/a/../b", "real": "/b"}]}, "allowed_roots"),
+        ({"galaxy_user": "galaxy", "assign_all_groups": "yes"}, "assign_all_groups"),
+        ({"galaxy_user": "galaxy", "denied_users": ["bad name"]}, "denied_users"),
         ({"galaxy_user": "galaxy", "allowed_roots": ["relative"]}, "allowed_roots"),
         ({"galaxy_user": "galaxy", "allowed_roots": ["/"]}, "allowed_roots"),
         ({"galaxy_user": "galaxy", "allowed_roots": "/srv"}, "allowed_roots"),

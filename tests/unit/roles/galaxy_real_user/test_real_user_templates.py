@@ -42,6 +42,17 @@ def _variables(**overrides):
         variables["galaxy_real_user_new_file_path"],
     ]
     variables["ansible_managed"] = "Ansible managed"
+    # What the preflight host checks hand the settings template (gxhpc_real_user.preflight).
+    variables["__galaxy_real_user_host"] = {
+        "uid_min": 1000,
+        "uid_max": 59999,
+        "gid_min": 1000,
+        "gid_max": 59999,
+        "allowed_roots": [
+            {"path": "/srv/galaxy/jobs", "real": "/srv/galaxy/jobs"},
+            {"path": "/srv/galaxy/tmp", "real": "/data/galaxy/tmp"},
+        ],
+    }
     variables.update(overrides)
     return variables
 
@@ -57,6 +68,7 @@ def render(name, **overrides):
     env.filters["comment"] = lambda text: "#\n# %s\n#" % text
     env.filters["dirname"] = os.path.dirname
     env.filters["to_nice_json"] = lambda data, indent=4: json.dumps(data, indent=indent, sort_keys=True)
+    env.filters["bool"] = bool
     return env.get_template(name).render(**_variables(**overrides))
 
 
@@ -103,20 +115,29 @@ def test_settings_are_what_the_scripts_accept():
     data = json.loads(render("real_user.json.j2"))
     config = lib.Config.from_dict(data)
     assert config.galaxy_user == "galaxy"
-    assert config.min_uid == 1000
-    assert config.allowed_roots == ["/srv/galaxy/jobs", "/srv/galaxy/tmp"]
+    assert (config.uid_min, config.uid_max, config.gid_min, config.gid_max) == (1000, 59999, 1000, 59999)
+    assert config.denied_users == {"slurm", "munge", "mysql", "galaxy", "root", "nobody"}
+    assert config.allowed_groups == []
+    assert config.assign_all_groups is False
+    # the roots as preflight resolved them on the host, once
+    assert config.allowed_roots == [
+        {"path": "/srv/galaxy/jobs", "real": "/srv/galaxy/jobs"},
+        {"path": "/srv/galaxy/tmp", "real": "/data/galaxy/tmp"},
+    ]
     assert config.drmaa_library_path == "/usr/local/lib/libdrmaa.so.1"
     assert config.syslog_facility == "authpriv"
     assert data["_comment"].startswith("Ansible managed")
 
 
-def test_settings_with_an_empty_library_path_and_a_min_uid_string():
+def test_settings_with_an_empty_library_path_and_all_groups():
     lib = _library()
     config = lib.Config.from_dict(
-        json.loads(render("real_user.json.j2", galaxy_real_user_drmaa_library_path="", galaxy_real_user_min_uid="5000"))
+        json.loads(
+            render("real_user.json.j2", galaxy_real_user_drmaa_library_path="", galaxy_real_user_assign_all_groups=True)
+        )
     )
     assert config.drmaa_library_path is None
-    assert config.min_uid == 5000
+    assert config.assign_all_groups is True
 
 
 def test_tmpfiles_rule_ages_by_access_and_modification_time():
