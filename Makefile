@@ -83,15 +83,25 @@ integration: venv images
 docs-test: venv images
 	$(BIN)/pytest -q tests/docs tests/build
 
+# Whatever a scenario skips (molecule/<s>/skip-reason, or a test that writes to GXHPC_SKIPS_FILE)
+# is collected here and repeated in the last lines of `make molecule` and `make test`.
+SKIPS_FILE := $(CURDIR)/.cache/skips.txt
+export GXHPC_SKIPS_FILE := $(SKIPS_FILE)
+
 molecule: venv images
+	@mkdir -p $(dir $(SKIPS_FILE)) && : > $(SKIPS_FILE)
 	@for s in $(SCENARIOS); do \
-	  if [ -x molecule/$$s/skip-reason ] && molecule/$$s/skip-reason; then continue; fi; \
+	  if [ -x molecule/$$s/skip-reason ] && molecule/$$s/skip-reason > $(SKIPS_FILE).one; then \
+	    cat $(SKIPS_FILE).one | tee -a $(SKIPS_FILE); continue; \
+	  fi; \
 	  echo "=== molecule test -s $$s"; \
 	  $(BIN)/molecule test -s $$s || exit 1; \
-	done
+	done; rm -f $(SKIPS_FILE).one
+	@if [ -s $(SKIPS_FILE) ]; then echo "make molecule: SKIPPED:"; cat $(SKIPS_FILE); fi
 
 test: lint unit sanity galaxy-parser integration docs-test molecule
-	@echo "make test: all checks passed"
+	@if [ -s $(SKIPS_FILE) ]; then echo "make test: passed, but these were SKIPPED:"; cat $(SKIPS_FILE); \
+	else echo "make test: all checks passed, nothing skipped"; fi
 
 demo: venv images
 	$(BIN)/ansible-playbook -i demo/inventory.yml demo/up.yml
