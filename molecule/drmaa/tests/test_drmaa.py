@@ -47,6 +47,13 @@ def test_build_record(host, drmaa_info):
     assert record["library"] == LIBRARY
     assert drmaa_info["drmaa_implementation"].endswith(record["version"])
     assert len(record["source_sha256"]) == 64
+    assert record["cflags"] == "-g -O0"
+
+
+def test_library_is_built_without_optimisation(host):
+    """Galaxy's cluster docs: slurm-drmaa built with -g -O0 (debug symbols, no optimisation)."""
+    producers = host.check_output("readelf --debug-dump=info %s | grep -m3 DW_AT_producer", LIBRARY)
+    assert " -g" in producers and " -O0" in producers, producers
 
 
 def test_library_is_in_the_linker_cache(host):
