@@ -978,7 +978,7 @@ def _path_chain(path):
 def _root_owned_problem(path, st, what):
     if st.st_uid != 0 or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not stat.S_ISLNK(st.st_mode):
         return (
-            f"galaxy_real_user_python: {what} {_describe(path, st)} must be owned by root and not group/world-writable"
+            f"galaxy_real_user_python: {what} {_describe(path, st)} must be owned by root and not group/world-writable."
         )
     return None
 
