@@ -22,16 +22,16 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import (
 
 # What the role is tested on (Molecule runs both); anything else needs slurm_allow_untested_platform.
 TESTED_PLATFORMS = (("Debian", "12"), ("Debian", "13"))
-# galaxyproject.slurm variables this role does not use (docs/migrating-from-galaxyproject-slurm.md).
+# Variables of galaxyproject.slurm's latest release (1.0.5) this role does not use; preflight warns about each
+# one set. docs/migrating-from-galaxyproject-slurm.md lists exactly these (tests/docs checks it).
 IGNORED_VARIABLES = (
     "slurm_gres_config",
     "slurm_acct_gather_config",
-    "slurm_job_container_config",
-    "slurm_job_submit_lua",
-    "slurm_reboot_program",
-    "slurm_rotate_logs",
     "slurm_create_dirs",
-    "slurm_configure_repos",
+    "slurm_rotate_logs",
+    "slurmd_service_name",
+    "slurmctld_service_name",
+    "slurmdbd_service_name",
 )
 # Node names a partition may use that are not nodes.
 _NODE_KEYWORDS = ("ALL", "DEFAULT")

@@ -44,6 +44,8 @@ EXAMPLES = r"""
   ansible.builtin.command: munge -n
   register: credential
   changed_when: false
+  # A credential is replayable for minutes: keep it out of the output.
+  no_log: true
   when: inventory_hostname == 'ctl1'
 
 - name: Every host decodes it

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -216,6 +217,18 @@ def test_playbooks_and_task_lists_in_every_page_pass_syntax_check(tmp_path):
     main.write_text(yaml.safe_dump(plays))
     result = run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", str(main), "--syntax-check"])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_migration_guide_lists_exactly_the_variables_preflight_warns_about():
+    sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
+    from ansible_collections.gxhpc.cluster.plugins.module_utils import slurm_plan  # noqa: PLC0415
+
+    with open(os.path.join(ROOT, "docs", "migrating-from-galaxyproject-slurm.md")) as handle:
+        text = handle.read()
+    section = text[text.index("## Not supported") : text.index("## Switching a running cluster")]
+    table = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = [name for line in table for name in re.findall(r"`([a-z_]+)`", line.split("|")[1])]
+    assert sorted(listed) == sorted(slurm_plan.IGNORED_VARIABLES)
 
 
 def test_install_step_works_from_anywhere(tmp_path):
