@@ -21,6 +21,8 @@ description:
   - C(slurm_plan(settings, play_hosts, hostvars, controller)) - the slurm role's plan for one host, every
     problem with its variables (C(problems), each naming the variable and the value) and C(warnings).
   - C(slurm_with_default_memory(config, nodes)) - DefMemPerCPU added when memory is consumable and unset.
+  - C(slurm_cluster_resources(nodes, partitions)) - each node's and partition's CPUs and memory as Slurm
+    will grant them (the published fact C(slurm_cluster_resources)).
 author:
   - gxhpc.cluster contributors
 """
@@ -88,4 +90,5 @@ class FilterModule:
             "slurm_proc_resources": _wrap(slurm_cluster.proc_resources),
             "slurm_plan": _wrap(slurm_role_plan),
             "slurm_with_default_memory": _wrap(slurm_cluster.with_default_memory),
+            "slurm_cluster_resources": _wrap(slurm_cluster.cluster_resources),
         }

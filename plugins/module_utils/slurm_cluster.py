@@ -225,3 +225,49 @@ def with_default_memory(config, nodes):
     if not per_cpu:
         return dict(config)
     return dict(config, DefMemPerCPU=max(1, min(per_cpu)))
+
+
+def cluster_resources(nodes, partitions):
+    """What each node and partition really offers a job, for the published fact ``slurm_cluster_resources``.
+
+    ``nodes`` are the NodeName entries :func:`node_list` made (CPUs and RealMemory already less the margin and
+    the Galaxy reservation, so exactly what Slurm will let a job have); ``partitions`` the PartitionName
+    entries. Returns ``{'nodes': [{'name', 'cpus', 'memory_mb'}], 'partitions': [{'name', 'nodes', 'default',
+    'max_cpus', 'max_memory_mb'}]}`` where a partition's maxima are those of its largest node (a job runs on
+    one node). A node entry without CPUs or RealMemory (a hand-written slurm_nodes line no host of the play
+    provides) has null there, and counts for no maximum.
+    """
+    by_name = {}
+    out_nodes = []
+    for entry in nodes or ():
+        cpus = entry.get("CPUs")
+        memory = entry.get("RealMemory")
+        cpus = int(cpus) if str(cpus).isdigit() else None
+        memory = int(memory) if str(memory).isdigit() else None
+        for name in expand_hostlist(entry.get("name", "")):
+            if name.upper() in ("ALL", "DEFAULT"):
+                continue
+            record = {"name": name, "cpus": cpus, "memory_mb": memory}
+            by_name[name] = record
+            out_nodes.append(record)
+    out_partitions = []
+    for partition in partitions or ():
+        members = partition.get("Nodes", "ALL")
+        if isinstance(members, (list, tuple)):
+            members = ",".join(str(m) for m in members)
+        if str(members).upper() == "ALL":
+            names = list(by_name)
+        else:
+            names = [n for n in expand_hostlist(members) if n in by_name]
+        cpus = [by_name[n]["cpus"] for n in names if by_name[n]["cpus"] is not None]
+        memory = [by_name[n]["memory_mb"] for n in names if by_name[n]["memory_mb"] is not None]
+        out_partitions.append(
+            {
+                "name": str(partition["name"]),
+                "nodes": names,
+                "default": str(partition.get("Default", "NO")).upper() in ("YES", "TRUE"),
+                "max_cpus": max(cpus) if cpus else None,
+                "max_memory_mb": max(memory) if memory else None,
+            }
+        )
+    return {"nodes": out_nodes, "partitions": out_partitions}
