@@ -991,7 +991,9 @@ def summarize(config):
 
     ``drmaa_runners``: ids of enabled runners that need the drmaa Python package and libdrmaa;
     ``drmaa_library_paths``: runner id to its ``drmaa_library_path`` param, where set;
-    ``runner_families``: runner id to family (None for site runners).
+    ``runner_families``: runner id to family (None for site runners);
+    ``uses_tpv``: whether an environment routes jobs with TPV (``dynamic_tpv``, or the dynamic runner with
+    ``rules_module: tpv.rules``, given there or in the top-level ``dynamic`` section), so Galaxy needs TPV.
     """
     families = {}
     drmaa = []
@@ -1009,7 +1011,23 @@ def summarize(config):
             kwds = runner_kwds(runner)
             if kwds.get("drmaa_library_path"):
                 paths[runner_id] = kwds["drmaa_library_path"]
-    return {"drmaa_runners": drmaa, "drmaa_library_paths": paths, "runner_families": families}
+    dynamic = (config or {}).get("dynamic")
+    if not isinstance(dynamic, dict):
+        dynamic = runner_kwds(((config or {}).get("runners") or {}).get("dynamic"))
+    uses_tpv = False
+    for _env_id, env, _path in environment_items((config or {}).get("execution")):
+        env = env if isinstance(env, dict) else {}
+        params = environment_params(env)
+        if env.get("runner") == "dynamic_tpv" or (
+            env.get("runner") == "dynamic" and params.get("rules_module", dynamic.get("rules_module")) == "tpv.rules"
+        ):
+            uses_tpv = True
+    return {
+        "drmaa_runners": drmaa,
+        "drmaa_library_paths": paths,
+        "runner_families": families,
+        "uses_tpv": uses_tpv,
+    }
 
 
 def with_drmaa_library_path(config, path):

@@ -169,6 +169,12 @@ runner_families:
   returned: success
   type: dict
   sample: {local: local, slurm: slurm}
+uses_tpv:
+  description:
+    - Whether an environment routes jobs with TPV (total-perspective-vortex), with C(runner=dynamic_tpv) or
+      the dynamic runner with C(rules_module=tpv.rules). Galaxy then needs TPV in its virtualenv.
+  returned: success
+  type: bool
 content_changed:
   description: Whether the file's text changed (as opposed to only its owner, group or mode).
   returned: success

@@ -5,7 +5,8 @@
 galaxy-app is the smallest Galaxy distribution that ships galaxy.jobs.JobConfiguration. 26.1.1 is pinned:
 26.1.2 pins a certifi release that the package mirror here lacks; check before bumping. gravity (Galaxy's
 process manager, galaxyctl) is pinned too: the tests ask it which environment it gives the handlers. The venv
-is kept out of the project venv because Galaxy pins dozens of packages of its own.
+is kept out of the project venv because Galaxy pins dozens of packages of its own. TPV (total-perspective-vortex)
+is installed beside Galaxy, as the galaxy_jobs role does, for the TPV routing tests.
 """
 
 import os
@@ -14,10 +15,12 @@ import sys
 
 GALAXY_REQUIREMENT = "galaxy-app==26.1.1"
 GRAVITY_REQUIREMENT = "gravity==1.2.4"
+# TPV, as the galaxy_jobs role installs it (galaxy_jobs_tpv_version; tests/galaxy_parser/test_tpv.py checks both agree)
+TPV_REQUIREMENT = "total-perspective-vortex==3.3.0"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV = os.path.join(ROOT, ".cache", "venv-galaxy-parser")
 PYTHON = os.path.join(VENV, "bin", "python")
-MARKER = os.path.join(VENV, ".installed-%s-%s" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT))
+MARKER = os.path.join(VENV, ".installed-%s-%s-%s" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT, TPV_REQUIREMENT))
 
 
 class GalaxyUnavailable(RuntimeError):
@@ -38,12 +41,15 @@ def ensure_venv(timeout=1800):
     try:
         if not os.path.exists(PYTHON):
             _run([sys.executable, "-m", "venv", VENV], timeout=300)
-        _run([PYTHON, "-m", "pip", "install", "--quiet", GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT], timeout=timeout)
+        _run(
+            [PYTHON, "-m", "pip", "install", "--quiet", GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT, TPV_REQUIREMENT],
+            timeout=timeout,
+        )
         _run([PYTHON, "-c", "from galaxy.jobs import JobConfiguration; import gravity.config_manager"], timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GalaxyUnavailable(str(exc)) from exc
     with open(MARKER, "w") as handle:
-        handle.write("%s\n%s\n" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT))
+        handle.write("%s\n%s\n%s\n" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT, TPV_REQUIREMENT))
     return PYTHON
 
 

@@ -402,6 +402,16 @@ def test_summarize():
     assert summary["drmaa_runners"] == ["slurm"]
     assert summary["drmaa_library_paths"] == {"slurm": "/usr/lib/slurm-drmaa/lib/libdrmaa.so.1"}
     assert summary["runner_families"] == {"local": "local", "slurm": "slurm", "off": "univa"}
+    assert summary["uses_tpv"] is False
+
+
+def test_summarize_tells_when_galaxy_needs_tpv():
+    assert summarize(tpv_environment(tpv_config_files="/a.yml"))["uses_tpv"] is True
+    cfg = config(dynamic={"rules_module": "tpv.rules"})
+    cfg["execution"]["environments"]["tpv"] = {"runner": "dynamic", "function": "map_tool_to_destination"}
+    assert summarize(cfg)["uses_tpv"] is True
+    cfg["execution"]["environments"]["tpv"]["rules_module"] = "site.rules"
+    assert summarize(cfg)["uses_tpv"] is False
 
 
 # -- rendering ------------------------------------------------------------------------------------------------
