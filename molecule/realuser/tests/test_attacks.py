@@ -146,7 +146,7 @@ def test_chown_race_with_a_root_owned_file(host, job_dir):
     as_galaxy(host, "nohup sh -c %s >/dev/null 2>&1 &" % shlex.quote(swapper))
     alice, galaxy = host.user("alice"), host.user("galaxy")
     try:
-        for _ in range(40):
+        for _round in range(40):
             sudo(host, CHOWN, job_dir, "alice", str(alice.gid))
             sudo(host, CHOWN, job_dir, "galaxy", str(galaxy.gid))
     finally:

@@ -922,14 +922,14 @@ def new_file_path_problems(path, scripts_dir, sys_path, galaxy_home, galaxy_uid=
     real = os.path.realpath(path)
     scripts_real = os.path.realpath(scripts_dir)
     home = os.path.realpath(galaxy_home) if galaxy_home else None
-    for form in {path, real}:
+    for form in sorted({path, real}):
         if _under(form, scripts_real) or _under(scripts_real, form):
             problems.append(
                 f"{name}: {path!r} is, contains or lies inside the scripts directory {scripts_dir!r}; a world-writable "
                 "directory there lets anyone plant modules sudo runs as root."
             )
             break
-    for form in {path, real}:
+    for form in sorted({path, real}):
         in_home = home is not None and home != "/" and _under(form, home) and form != home
         for prefix in SYSTEM_PREFIXES:
             if _under(form, prefix) and not in_home:
@@ -942,7 +942,7 @@ def new_file_path_problems(path, scripts_dir, sys_path, galaxy_home, galaxy_uid=
         if not entry:
             continue
         entry_real = os.path.realpath(entry)
-        if any(_under(form, entry_real) or _under(entry_real, form) for form in {path, real}):
+        if any(_under(form, entry_real) or _under(entry_real, form) for form in sorted({path, real})):
             problems.append(
                 f"{name}: {path!r} overlaps the interpreter's module path entry {entry!r}; Python would import "
                 "what anyone put there."
