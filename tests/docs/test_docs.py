@@ -231,6 +231,23 @@ def test_migration_guide_lists_exactly_the_variables_preflight_warns_about():
     assert sorted(listed) == sorted(slurm_plan.IGNORED_VARIABLES)
 
 
+def test_every_play_a_page_shows_with_the_collections_roles_becomes_root():
+    """The roles install packages and write under /etc: a copied play without become fails at its first task."""
+    pages = sorted(glob.glob(os.path.join(ROOT, "docs", "**", "*.md"), recursive=True))
+    pages.append(os.path.join(ROOT, "README.md"))
+    seen = 0
+    for page in pages:
+        for language, content, _before in blocks(os.path.relpath(page, ROOT)):
+            data = yaml.safe_load(content) if language in ("yaml", "yml") else None
+            for play in data if isinstance(data, list) else []:
+                roles = play.get("roles") if isinstance(play, dict) and "hosts" in play else None
+                names = [r.get("role", "") if isinstance(r, dict) else r for r in roles or []]
+                if any(str(name).startswith("gxhpc.cluster.") for name in names):
+                    seen += 1
+                    assert play.get("become") is True, f"{os.path.relpath(page, ROOT)}: a play without become: true"
+    assert seen >= 3
+
+
 def test_install_step_works_from_anywhere(tmp_path):
     """The tutorial's step 0, verbatim, in a copy of the checkout: the collection lands where Ansible finds it
     from any directory, and the copied inventory runs the collection's playbooks by name from there."""
