@@ -178,6 +178,21 @@ def host_facts(node_name, uid=1450, shell="/bin/bash", python="3.11", key=KEY, c
     }
 
 
+def probe_of(*nodes):
+    """What cluster_job_probe returns on the Galaxy host "galaxy" when a job on each node read its probe file."""
+    job = {"rc": 0, "stdout": "", "stderr": "", "uid": "1450", "gid": "1450", "python": "3.11"}
+    job["paths"] = {p["path"]: {"state": "read", "value": "n0nce"} for p in PATHS}
+    return {
+        "galaxy": {
+            "nonce": "n0nce",
+            "probe_name": ".gxhpc-cluster-check-n0nce",
+            "write_errors": {},
+            "nodes": {node: dict(copy.deepcopy(job), host=node) for node in nodes},
+            "submit": {"galaxy": {"rc": 0, "output": "sbatch: Job 5 to start at now"}},
+        }
+    }
+
+
 def healthy():
     hosts = {
         "galaxy": {"roles": ["galaxy", "submit"], "facts": host_facts("galaxy")},
@@ -185,18 +200,7 @@ def healthy():
         "node1": {"roles": ["exec"], "facts": host_facts("node1")},
         "node2": {"roles": ["exec"], "facts": host_facts("node2", clock=999.5)},
     }
-    job = {"rc": 0, "stdout": "", "stderr": "", "host": "node1", "uid": "1450", "gid": "1450", "python": "3.11"}
-    job["paths"] = {p["path"]: {"state": "read", "value": "n0nce"} for p in PATHS}
-    probes = {
-        "galaxy": {
-            "nonce": "n0nce",
-            "probe_name": ".gxhpc-cluster-check-n0nce",
-            "write_errors": {},
-            "nodes": {"node1": job, "node2": dict(copy.deepcopy(job), host="node2")},
-            "submit": {"galaxy": {"rc": 0, "output": "sbatch: Job 5 to start at now"}},
-        }
-    }
-    return hosts, probes
+    return hosts, probe_of("node1", "node2")
 
 
 def names(report):
@@ -235,19 +239,7 @@ def test_path_missing_on_a_node():
 def single_node():
     """One host that is the Galaxy server, the controller and the only exec node (the GTN tutorial's)."""
     facts = dict(host_facts("galaxy"), hashes={"munge_key": KEY, "slurm_conf": CONF})
-    hosts = {"galaxy": {"roles": ["galaxy", "controller", "exec"], "facts": facts}}
-    job = {"rc": 0, "stdout": "", "stderr": "", "host": "galaxy", "uid": "1450", "gid": "1450", "python": "3.11"}
-    job["paths"] = {p["path"]: {"state": "read", "value": "n0nce"} for p in PATHS}
-    probes = {
-        "galaxy": {
-            "nonce": "n0nce",
-            "probe_name": ".gxhpc-cluster-check-n0nce",
-            "write_errors": {},
-            "nodes": {"galaxy": job},
-            "submit": {"galaxy": {"rc": 0, "output": "sbatch: Job 5 to start at now"}},
-        }
-    }
-    return hosts, probes
+    return {"galaxy": {"roles": ["galaxy", "controller", "exec"], "facts": facts}}, probe_of("galaxy")
 
 
 def test_single_node_is_healthy():
