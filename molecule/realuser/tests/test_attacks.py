@@ -132,7 +132,10 @@ def test_chown_through_a_symlink_to_home_is_refused(host, job_dir):
 
 
 def test_chown_race_with_a_root_owned_file(host, job_dir):
-    """Galaxy swaps a root-owned 0600 file (in a directory it owns) with a job file while chown runs."""
+    """Galaxy swaps a root-owned 0600 file (in a directory it owns) with a job file while chown runs.
+
+    The swapper renames without replacing (mv -n): `mv -f` could land on the root-owned file's name and
+    unlink it, and a file that is gone cannot show whether it was handed over."""
     secret = "/srv/galaxy/server/root_secret"
     stop = "/srv/galaxy/server/stop_swapper"
     host.run("rm -f %s; printf secret > %s && chown root:root %s && chmod 600 %s" % (stop, secret, secret, secret))
@@ -140,7 +143,7 @@ def test_chown_race_with_a_root_owned_file(host, job_dir):
     out = job_dir + "/outputs/out.dat"
     swapper = (
         "end=$(($(date +%%s)+60)); while [ ! -e %(stop)s ] && [ $(date +%%s) -lt $end ]; do "
-        "mv -f %(out)s %(out)s.x; mv -f %(secret)s %(out)s; mv -f %(out)s %(secret)s; mv -f %(out)s.x %(out)s; "
+        "mv -n %(out)s %(out)s.x; mv -n %(secret)s %(out)s; mv -n %(out)s %(secret)s; mv -n %(out)s.x %(out)s; "
         "done 2>/dev/null"
     ) % {"out": out, "secret": secret, "stop": stop}
     as_galaxy(host, "nohup sh -c %s >/dev/null 2>&1 &" % shlex.quote(swapper))
