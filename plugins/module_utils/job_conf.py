@@ -21,6 +21,7 @@ import copy
 import difflib
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - builds XML, parses nothing
+from urllib.parse import urlsplit
 
 try:
     import yaml
@@ -78,6 +79,13 @@ KNOWN_RUNNER_MODULES = {
 }
 # Families whose runner talks to the DRM through the drmaa Python package (and so libdrmaa).
 DRMAA_FAMILIES = ("drmaa", "slurm", "univa")
+# Pulsar runners by transport (galaxy.jobs.runners.pulsar): REST destinations need a url (Galaxy raises
+# "Pulsar destination does not define required parameter url") and, so that nobody else can run jobs
+# through that Pulsar, a private_token; MQ runners an amqp_url and destinations a jobs_directory.
+PULSAR_REST_CLASSES = ("PulsarRESTJobRunner", "PulsarLegacyJobRunner")
+PULSAR_MQ_CLASSES = ("PulsarMQJobRunner",)
+PULSAR_URL_SCHEMES = ("http", "https")
+PULSAR_AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 # Environments may name these runners without defining them: Galaxy always provides the dynamic runner.
 BUILTIN_RUNNERS = ("dynamic", "dynamic_tpv")
 
@@ -284,6 +292,95 @@ def gravity_handler_names(gravity_handlers):
     return count, names
 
 
+def url_problem(url, schemes):
+    """Why ``url`` is not a URL with one of ``schemes`` and a host, or None. Never shows a password."""
+    if not isinstance(url, str) or not url:
+        return "is required"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return "is not a URL (%s)" % exc
+    shown = url_without_password(url)
+    if not parts.scheme or "://" not in url:
+        return "'%s' has no scheme (accepted: %s)" % (shown, ", ".join(schemes))
+    if parts.scheme not in schemes:
+        return "'%s' has the scheme %s (accepted: %s)" % (shown, parts.scheme, ", ".join(schemes))
+    if not parts.hostname:
+        return "'%s' names no host" % shown
+    return None
+
+
+def url_without_password(url):
+    """``url`` with any password replaced by ***, for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(":" + parts.password + "@", ":***@", 1)).geturl()
+
+
+def secrets(config):
+    """Paths in ``config`` that hold a secret: Pulsar private tokens and broker URLs with a password."""
+    found = []
+    if not isinstance(config, dict):
+        return found
+    runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+    for runner_id, runner in runners.items():
+        kwds = runner_kwds(runner)
+        url = kwds.get("amqp_url")
+        try:
+            if isinstance(url, str) and urlsplit(url).password:
+                found.append("runners.%s.amqp_url" % runner_id)
+        except ValueError:
+            pass
+    for _env_id, env, path in environment_items(config.get("execution")):
+        params = environment_params(env) if isinstance(env, dict) else {}
+        if params.get("private_token"):
+            found.append("%s.private_token" % path)
+    return found
+
+
+def secret_values(config):
+    """The secrets themselves (tokens, broker URLs with their passwords), for a module to mask in its output."""
+    values = set()
+    if not isinstance(config, dict):
+        return values
+    runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+    for runner in runners.values():
+        url = runner_kwds(runner).get("amqp_url")
+        try:
+            password = urlsplit(url).password if isinstance(url, str) else None
+        except ValueError:
+            password = None
+        if password:
+            values.update([url, password])
+    for _env_id, env, _path in environment_items(config.get("execution")):
+        token = (environment_params(env) if isinstance(env, dict) else {}).get("private_token")
+        if isinstance(token, str) and token:
+            values.add(token)
+    return values
+
+
+def world_readable_secrets(config, mode):
+    """An error when ``mode`` (octal string or int) lets every account read a job conf that holds secrets."""
+    if mode is None:
+        return None
+    try:
+        bits = int(mode, 8) if isinstance(mode, str) else int(mode)
+    except ValueError:
+        return None  # symbolic modes: left to the file module
+    held = secrets(config)
+    if not bits & 0o004 or not held:
+        return None
+    return (
+        "mode: '%s' lets every account on the host read the job conf, which holds secrets (%s); "
+        "give it a mode without read for others, such as 0640 (galaxy_jobs_conf_mode)" % (mode, ", ".join(held))
+    )
+
+
 class _Validator:
     def __init__(self, config, database_connection=None, gravity_handlers=None):
         self.config = config
@@ -292,6 +389,7 @@ class _Validator:
         self.errors = []
         self.warnings = []
         self.runner_families = {}  # runner id -> family (None for a site runner)
+        self.runner_classes = {}  # runner id -> class name of its load string
         self.disabled_runners = set()
         self.environment_ids = set()
         self.disabled_environments = set()
@@ -424,6 +522,7 @@ class _Validator:
                 continue
             family = runner_family(load)
             self.runner_families[runner_id] = family
+            self.runner_classes[runner_id] = load.strip().rsplit(":", 1)[-1]
             if family is None:
                 known = [RUNNER_PREFIX + k for k in KNOWN_RUNNER_CLASSES]
                 suggestion = _suggest(load, known + list(KNOWN_RUNNER_MODULES))
@@ -444,6 +543,11 @@ class _Validator:
             kwds = runner_kwds(runner)
             if family in DRMAA_FAMILIES and "drmaa_library_path" in kwds:
                 self.expect(path + ".drmaa_library_path", kwds["drmaa_library_path"], str, "a path")
+            if family == "pulsar" and self.runner_classes[runner_id] in PULSAR_MQ_CLASSES:
+                amqp_path = path + (".kwds" if isinstance(runner.get("kwds"), dict) else "") + ".amqp_url"
+                problem = url_problem(kwds.get("amqp_url"), PULSAR_AMQP_SCHEMES)
+                if problem:
+                    self.error(amqp_path, "%s: the MQ runner meets Pulsar at this AMQP broker" % problem)
 
     def check_dynamic(self, config):
         """The dynamic runner's own params: top-level ``dynamic`` (or the older ``runners.dynamic``)."""
@@ -690,7 +794,33 @@ class _Validator:
         params_path = path + ".params" if isinstance(env.get("params"), dict) else path
         if family == "dynamic":
             self.check_dynamic_params(runner, params, params_path, env)
+        if family == "pulsar":
+            self.check_pulsar_params(self.runner_classes.get(runner), params, params_path)
         self.check_params(family, params, params_path)
+
+    def check_pulsar_params(self, runner_class, params, path):
+        if runner_class in PULSAR_REST_CLASSES:
+            problem = url_problem(params.get("url"), PULSAR_URL_SCHEMES)
+            if problem:
+                self.error(path + ".url", "%s: the %s calls Pulsar at this URL" % (problem, runner_class))
+            token = params.get("private_token")
+            if not isinstance(token, str) or not token:
+                self.error(
+                    path + ".private_token",
+                    "is required: Pulsar's app.yml private_token, without which anyone who reaches the URL runs jobs",
+                )
+        elif runner_class in PULSAR_MQ_CLASSES:
+            if not isinstance(params.get("jobs_directory"), str) or not params["jobs_directory"].startswith("/"):
+                self.error(
+                    path + ".jobs_directory",
+                    "is required by the %s: the absolute path of Pulsar's staging_directory on the cluster"
+                    % runner_class,
+                )
+            for key in ("url", "private_token"):
+                if key in params:
+                    self.warn(
+                        "%s.%s" % (path, key), "is ignored by the %s (it talks through the broker)" % runner_class
+                    )
 
     def check_env_list(self, path, entries):
         if not self.expect(path, entries, list, "a list of {name, value} / {file} / {execute} mappings"):
@@ -992,11 +1122,13 @@ def summarize(config):
     ``drmaa_runners``: ids of enabled runners that need the drmaa Python package and libdrmaa;
     ``drmaa_library_paths``: runner id to its ``drmaa_library_path`` param, where set;
     ``runner_families``: runner id to family (None for site runners);
+    ``pulsar_runners``: ids of enabled Pulsar runners (Galaxy then needs pulsar-galaxy-lib);
     ``uses_tpv``: whether an environment routes jobs with TPV (``dynamic_tpv``, or the dynamic runner with
     ``rules_module: tpv.rules``, given there or in the top-level ``dynamic`` section), so Galaxy needs TPV.
     """
     families = {}
     drmaa = []
+    pulsar = []
     paths = {}
     for runner_id, runner in ((config or {}).get("runners") or {}).items():
         runner = runner or {}
@@ -1006,6 +1138,8 @@ def summarize(config):
         families[runner_id] = family
         if runner.get("enabled", True) is False:
             continue
+        if family == "pulsar":
+            pulsar.append(runner_id)
         if family in DRMAA_FAMILIES:
             drmaa.append(runner_id)
             kwds = runner_kwds(runner)
@@ -1025,6 +1159,7 @@ def summarize(config):
     return {
         "drmaa_runners": drmaa,
         "drmaa_library_paths": paths,
+        "pulsar_runners": pulsar,
         "runner_families": families,
         "uses_tpv": uses_tpv,
     }

@@ -196,9 +196,11 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import (  #
     JobConfRenderError,
     format_for_path,
     render,
+    secret_values,
     summarize,
     validate,
     with_drmaa_library_path,
+    world_readable_secrets,
 )
 
 
@@ -225,11 +227,16 @@ def run_module():
     result = dict(changed=False, dest=dest, format=fmt, content_changed=False)
 
     config = with_drmaa_library_path(module.params["config"], module.params["drmaa_library_path"])
+    # Pulsar tokens and broker passwords: masked in the invocation, the diff and every message.
+    module.no_log_values.update(secret_values(config))
     errors, warnings = validate(
         config,
         database_connection=module.params["database_connection"],
         gravity_handlers=module.params["gravity_handlers"],
     )
+    exposed = world_readable_secrets(config, module.params["mode"])
+    if exposed:
+        errors.append(exposed)
     if fmt != implied:
         errors.append(
             "dest: Galaxy parses '%s' as %s (it treats any job_config_file containing '.xml' as XML), "

@@ -804,3 +804,98 @@ def test_dynamic_tpv_with_a_params_mapping_is_refused_and_xml_says_its_rules():
     params = {p.get("id"): p.text for p in destination.findall("param")}
     assert params["function"] == "map_tool_to_destination" and params["rules_module"] == "tpv.rules"
     assert params["type"] == "python" and params["tpv_config_files"] == "/a.yml"
+
+
+# -- Pulsar: what each transport needs -----------------------------------------------------------------------
+
+PULSAR_TOKEN = "a-pulsar-token-for-tests-1f2e"  # noqa: S105  a test value
+AMQP_PASSWORD = "amqp-S3cret"  # noqa: S105  a test value
+
+
+def pulsar_conf(rest_params=None, mq_runner=None, mq_params=None):
+    return {
+        "runners": {
+            "local": {"load": "galaxy.jobs.runners.local:LocalJobRunner"},
+            "pulsar_rest": {"load": "galaxy.jobs.runners.pulsar:PulsarRESTJobRunner"},
+            "pulsar_mq": dict(
+                {"load": "galaxy.jobs.runners.pulsar:PulsarMQJobRunner"},
+                **(mq_runner if mq_runner is not None else {"amqp_url": f"amqp://galaxy:{AMQP_PASSWORD}@mq:5672//"}),
+            ),
+        },
+        "execution": {
+            "default": "local",
+            "environments": {
+                "local": {"runner": "local"},
+                "rest": dict(
+                    {"runner": "pulsar_rest"},
+                    **(
+                        rest_params
+                        if rest_params is not None
+                        else {"url": "https://pulsar.example.org:8913/", "private_token": PULSAR_TOKEN}
+                    ),
+                ),
+                "mq": dict(
+                    {"runner": "pulsar_mq"},
+                    **(mq_params if mq_params is not None else {"jobs_directory": "/var/lib/pulsar/staging"}),
+                ),
+            },
+        },
+    }
+
+
+def test_pulsar_rest_and_mq_are_valid():
+    assert validate(pulsar_conf()) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"rest_params": {"private_token": PULSAR_TOKEN}}, "execution.environments.rest.url: is required"),
+        (
+            {"rest_params": {"url": "pulsar.example.org:8913", "private_token": PULSAR_TOKEN}},
+            "execution.environments.rest.url: 'pulsar.example.org:8913' has",
+        ),
+        (
+            {"rest_params": {"url": "ftp://pulsar/", "private_token": PULSAR_TOKEN}},
+            "execution.environments.rest.url: 'ftp://pulsar/' has the scheme ftp (accepted: http, https)",
+        ),
+        ({"rest_params": {"url": "http://pulsar:8913/"}}, "execution.environments.rest.private_token: is required"),
+        ({"mq_runner": {}}, "runners.pulsar_mq.amqp_url: is required"),
+        ({"mq_runner": {"amqp_url": "mq:5672"}}, "runners.pulsar_mq.amqp_url: 'mq:5672' has no scheme"),
+        ({"mq_runner": {"kwds": {"amqp_url": "http://mq/"}}}, "runners.pulsar_mq.kwds.amqp_url: 'http://mq/' has"),
+        ({"mq_params": {}}, "execution.environments.mq.jobs_directory: is required by the PulsarMQJobRunner"),
+    ],
+)
+def test_pulsar_params_each_transport_needs(kwargs, expected):
+    errors = errors_of(pulsar_conf(**kwargs))
+    assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+def test_pulsar_messages_never_show_the_broker_password():
+    errors = errors_of(pulsar_conf(mq_runner={"amqp_url": f"http://galaxy:{AMQP_PASSWORD}@mq/"}))
+    assert errors and AMQP_PASSWORD not in " ".join(errors)
+    assert "http://galaxy:***@mq/" in errors[0]
+
+
+def test_pulsar_mq_ignores_url_and_token_with_a_warning():
+    _errors, warnings = validate(pulsar_conf(mq_params={"jobs_directory": "/srv/staging", "url": "http://x/"}))
+    assert warnings == [
+        "execution.environments.mq.url: is ignored by the PulsarMQJobRunner (it talks through the broker)"
+    ]
+
+
+def test_secrets_and_a_world_readable_mode():
+    cfg = pulsar_conf()
+    assert job_conf.secrets(cfg) == ["runners.pulsar_mq.amqp_url", "execution.environments.rest.private_token"]
+    assert job_conf.secret_values(cfg) == {
+        PULSAR_TOKEN,
+        AMQP_PASSWORD,
+        f"amqp://galaxy:{AMQP_PASSWORD}@mq:5672//",
+    }
+    message = job_conf.world_readable_secrets(cfg, "0644")
+    assert message.startswith("mode: '0644' lets every account on the host read the job conf")
+    assert "galaxy_jobs_conf_mode" in message and AMQP_PASSWORD not in message
+    assert job_conf.world_readable_secrets(cfg, "0640") is None
+    assert job_conf.world_readable_secrets(cfg, 0o644) is not None
+    assert job_conf.world_readable_secrets(BASE, "0644") is None
+    assert job_conf.world_readable_secrets(cfg, "u=rw,g=r") is None

@@ -168,3 +168,47 @@ def test_validate_only_without_pyyaml(tmp_path, monkeypatch):
     assert not out.failed and out.result["drmaa_runners"] == ["slurm"]
     out = run({"config": CONFIG, "dest": str(tmp_path / "job_conf.yml")})
     assert out.failed and "PyYAML" in out.result["msg"]
+
+
+PULSAR_TOKEN = "module-test-pulsar-token-9a8b"  # noqa: S105  a test value
+PULSAR_CONFIG = {
+    "runners": {"pulsar": {"load": "galaxy.jobs.runners.pulsar:PulsarRESTJobRunner"}},
+    "execution": {
+        "default": "pulsar",
+        "environments": {"pulsar": {"runner": "pulsar", "url": "http://pulsar:8913/", "private_token": PULSAR_TOKEN}},
+    },
+}
+
+
+def _sanitized(monkeypatch):
+    """Make exit_json and fail_json return what Ansible would print: the result with no_log values masked."""
+    from module_harness import ModuleExit
+
+    def exit_json(self, **kwargs):
+        raise ModuleExit(basic.remove_values(kwargs, self.no_log_values), False)
+
+    def fail_json(self, msg, **kwargs):
+        raise ModuleExit(basic.remove_values(dict(kwargs, msg=msg), self.no_log_values), True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+
+def test_pulsar_token_is_masked_in_the_result_and_diff(tmp_path, monkeypatch):
+    _sanitized(monkeypatch)
+    dest = tmp_path / "job_conf.yml"
+    first = run({"config": PULSAR_CONFIG, "dest": str(dest), "mode": "0640"})
+    assert not first.failed, first.result
+    assert PULSAR_TOKEN in dest.read_text()
+    assert "private_token" in first.result["diff"]["after"]
+    assert PULSAR_TOKEN not in json.dumps(first.result)
+
+
+def test_world_readable_job_conf_with_a_token_is_refused_before_writing(tmp_path, monkeypatch):
+    _sanitized(monkeypatch)
+    dest = tmp_path / "job_conf.yml"
+    failed = run({"config": PULSAR_CONFIG, "dest": str(dest), "mode": "0644", "validate_only": True})
+    assert failed.failed
+    assert "mode: '0644' lets every account on the host read the job conf" in failed.result["msg"]
+    assert PULSAR_TOKEN not in json.dumps(failed.result)
+    assert not dest.exists()
