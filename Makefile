@@ -54,8 +54,12 @@ collection:
 docker:
 	tools/ensure-docker
 
+# The base images, and the cluster images (the base plus the roles' packages, for the scenarios
+# that need not prove a fresh host's install: see tools/build-image).
+# Both distributions at once: debootstrap and apt mostly wait for the mirror.
 images: docker
-	@for v in $(DISTROS); do tools/build-image $$v; done
+	@pids=""; for v in $(DISTROS); do (tools/build-image $$v && tools/build-image $$v cluster) & pids="$$pids $$!"; done; \
+	rc=0; for p in $$pids; do wait $$p || rc=1; done; exit $$rc
 
 lint: venv
 	$(BIN)/yamllint -s .
@@ -88,18 +92,25 @@ docs-test: venv images
 SKIPS_FILE := $(CURDIR)/.cache/skips.txt
 export GXHPC_SKIPS_FILE := $(SKIPS_FILE)
 
+SCENARIO_TIMES := $(CURDIR)/.cache/scenario-times.txt
+
 molecule: venv images
-	@mkdir -p $(dir $(SKIPS_FILE)) && : > $(SKIPS_FILE)
+	@mkdir -p $(dir $(SKIPS_FILE)) && : > $(SKIPS_FILE) && : > $(SCENARIO_TIMES)
 	@for s in $(SCENARIOS); do \
 	  if [ -x molecule/$$s/skip-reason ] && molecule/$$s/skip-reason > $(SKIPS_FILE).one; then \
 	    cat $(SKIPS_FILE).one | tee -a $(SKIPS_FILE); continue; \
 	  fi; \
-	  echo "=== molecule test -s $$s"; \
+	  echo "=== molecule test -s $$s"; start=$$(date +%s); \
 	  $(BIN)/molecule test -s $$s || exit 1; \
+	  echo "$$s $$(( $$(date +%s) - start ))" >> $(SCENARIO_TIMES); \
 	done; rm -f $(SKIPS_FILE).one
+	@echo "=== time per scenario (s)"; awk '{printf "%-14s %5d\n", $$1, $$2}' $(SCENARIO_TIMES)
 	@if [ -s $(SKIPS_FILE) ]; then echo "make molecule: SKIPPED:"; cat $(SKIPS_FILE); fi
 
-test: lint unit sanity galaxy-parser integration docs-test molecule
+# One stage after the other, each timed (tools/stages prints the table at the end); the images
+# build in the background meanwhile until the first stage that starts containers.
+test: venv
+	@tools/stages '&images' lint unit sanity galaxy-parser wait integration docs-test molecule
 	@if [ -s $(SKIPS_FILE) ]; then echo "make test: passed, but these were SKIPPED:"; cat $(SKIPS_FILE); \
 	else echo "make test: all checks passed, nothing skipped"; fi
 
