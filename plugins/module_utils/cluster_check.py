@@ -77,7 +77,8 @@ FAILURES = {
     "slurm_conf_mismatch": (
         "slurm.conf differs from the reference host's",
         "Run the collection's slurm playbook for all hosts (or copy slurm.conf from {expected}), then "
-        "`scontrol reconfigure`.",
+        "`scontrol reconfigure`; a configless node (slurm.conf fetched from slurmctld) gets the controller's "
+        "with `scontrol reconfigure` on the controller.",
     ),
     "clock_skew": (
         "the clock is off by more than MUNGE tolerates",
@@ -412,6 +413,8 @@ def _check_hashes(ev, settings):
             digest = facts(host).get("hashes", {}).get(key)
             if digest is not None and digest == expected:
                 shown = "same as " + reference_host if key == "munge_key" else f"sha256 {digest[:12]}, same"
+                if key == "slurm_conf" and facts(host).get("slurm_conf_source") == "configless":
+                    shown += " (configless: fetched from slurmctld)"
                 rows[host].append((label, "ok", shown))
                 continue
             what = "missing or unreadable" if digest is None else f"differs from {reference_host}'s"

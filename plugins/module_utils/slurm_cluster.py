@@ -174,7 +174,8 @@ def node_list(slurm_nodes, exec_hosts):
             if not host.get("detected"):
                 raise SlurmConfError(
                     f"slurm_nodes is empty and the resources of exec host {host['inventory_hostname']} are unknown; "
-                    "run the play on that host too, or describe the nodes in slurm_nodes"
+                    "run the play on that host too (or once, with a persistent fact cache), or describe the nodes "
+                    "in slurm_nodes"
                 )
             nodes.append(
                 detected_node(
@@ -225,6 +226,31 @@ def with_default_memory(config, nodes):
     if not per_cpu:
         return dict(config)
     return dict(config, DefMemPerCPU=max(1, min(per_cpu)))
+
+
+def with_configless(config, enabled):
+    """``config`` with ``enable_configless`` in SlurmctldParameters when ``enabled`` (kept once, others kept)."""
+    config = dict(config)
+    if not enabled:
+        return config
+    key = next((k for k in config if str(k).lower() == "slurmctldparameters"), "SlurmctldParameters")
+    value = config.get(key)
+    if isinstance(value, (list, tuple)):
+        params = [str(v) for v in value]
+    else:
+        params = [p.strip() for p in str(value or "").split(",") if p.strip()]
+    if "enable_configless" not in (p.lower() for p in params):
+        params.append("enable_configless")
+    config[key] = ",".join(params)
+    return config
+
+
+def conf_server(host, port):
+    """``host:port`` for ``slurmd``/``sackd --conf-server``: SlurmctldPort may be a range; its first port answers."""
+    first = str(port).split("-")[0].strip()
+    if not first.isdigit():
+        raise SlurmConfError(f"SlurmctldPort: {port!r} is not a port or a range of ports such as 6817-6818")
+    return f"{host}:{first}"
 
 
 def cluster_resources(nodes, partitions):

@@ -35,6 +35,10 @@ IGNORED_VARIABLES = (
 )
 # Node names a partition may use that are not nodes.
 _NODE_KEYWORDS = ("ALL", "DEFAULT")
+# Configless Slurm (slurmd --conf-server, SlurmctldParameters=enable_configless) came with 20.02; sackd,
+# which fetches the configuration for a submit host that runs no slurmd, with 23.11.
+CONFIGLESS_SINCE = (20, 2)
+SACKD_SINCE = (23, 11)
 
 
 def _tested():
@@ -56,6 +60,110 @@ def platform_problems(settings):
     return [
         f"This host runs {distribution} {version}; gxhpc.cluster.slurm is tested on {_tested()} only. Set "
         "slurm_allow_untested_platform: true to run it here anyway (package names and versions may differ)."
+    ]
+
+
+def version_tuple(version):
+    """``'22.05.8'`` (or a Debian version such as ``'24.11.5-4+deb13u1'``) as (22, 5); None when unknown."""
+    parts = str(version or "").split(":")[-1].split(".")
+    if len(parts) < 2 or not parts[0].isdigit():
+        return None
+    minor = "".join(c for c in parts[1] if c.isdigit()) if parts[1][:1].isdigit() else ""
+    return (int(parts[0]), int(minor)) if minor else None
+
+
+def apt_policy_version(text):
+    """The version ``apt-cache policy`` shows as installed, else its candidate; '' when neither."""
+    found = {}
+    for line in (text or "").splitlines():
+        key, _colon, value = line.strip().partition(":")
+        if key in ("Installed", "Candidate") and key not in found:
+            found[key] = value.strip()
+    for key in ("Installed", "Candidate"):
+        if found.get(key) and found[key] != "(none)":
+            return found[key]
+    return ""
+
+
+def slurm_version(settings):
+    """The Slurm version this host runs or will run: the platform's (vars), else what apt says."""
+    return str(settings.get("slurm_version") or "") or apt_policy_version(settings.get("apt_policy"))
+
+
+def configless_mode(settings):
+    """How this host gets its Slurm configuration: {'enabled', 'local_files', 'slurmd_conf_server', 'sackd'}.
+
+    Without ``slurm_configless`` every Slurm host keeps slurm.conf. With it, only the controller (and
+    slurmdbd-only hosts, which configless does not cover) keeps the files; an exec node runs
+    ``slurmd --conf-server``; a submit host that runs no slurmd runs ``sackd --conf-server`` where the
+    Slurm version has it (23.11+), and keeps a copy of slurm.conf below that (Slurm's other ways for
+    client commands are DNS SRV records; see docs/configless.md).
+    """
+    roles = set(settings.get("host_roles") or ())
+    enabled = bool(settings.get("slurm_configless")) and bool(roles)
+    version = version_tuple(slurm_version(settings))
+    exec_only = enabled and "exec" in roles and "controller" not in roles
+    sackd = (
+        enabled
+        and roles.isdisjoint({"controller", "exec", "dbd"})
+        and "submit" in roles
+        and version is not None
+        and version >= SACKD_SINCE
+    )
+    return {
+        "enabled": enabled,
+        "local_files": bool(roles) and not (exec_only or sackd),
+        "slurmd_conf_server": exec_only,
+        "sackd": sackd,
+    }
+
+
+def configless_problems(settings):
+    if not settings.get("slurm_configless"):
+        return []
+    version = slurm_version(settings)
+    parsed = version_tuple(version)
+    if parsed is None:
+        return [
+            f"slurm_configless: true needs Slurm 20.02 or later, and the Slurm version this host will run is "
+            f"unknown ({version!r}: no Slurm package found). Install Slurm's packages from a repository that has "
+            "20.02 or later, or set slurm_configless: false."
+        ]
+    if parsed < CONFIGLESS_SINCE:
+        return [
+            f"slurm_configless: true needs Slurm 20.02 or later, but this host will run Slurm {version}. Set "
+            "slurm_configless: false (every host then keeps slurm.conf), or install a newer Slurm."
+        ]
+    return []
+
+
+def out_of_play_problems(exec_hosts, nodes):
+    """Exec hosts of the cluster outside this play (--limit) whose resources slurm.conf needs but nobody knows."""
+    unknown = [h["inventory_hostname"] for h in exec_hosts if not h.get("in_play", True) and not h.get("detected")]
+    if not unknown:
+        return []
+    if nodes:
+        # Hand-written node lines: only those naming such a host without CPUs or RealMemory need its facts.
+        by_name = hosts_by_node_name(exec_hosts)
+        unknown = sorted(
+            {
+                by_name[str(e["name"])]["inventory_hostname"]
+                for e in nodes
+                if str(e["name"]) in by_name
+                and by_name[str(e["name"])]["inventory_hostname"] in unknown
+                and not ("CPUs" in e and "RealMemory" in e)
+            }
+        )
+        if not unknown:
+            return []
+    return [
+        f"{', '.join(unknown)} {'is an exec host' if len(unknown) == 1 else 'are exec hosts'} of this cluster outside "
+        "this play (--limit), and the fact cache has no record of "
+        f"{'its' if len(unknown) == 1 else 'their'} CPUs and memory, which slurm.conf's node lines need. Either run "
+        "once without --limit (or with those hosts in it) with a persistent fact cache (fact_caching = jsonfile "
+        "and fact_caching_connection in ansible.cfg), then limit later runs to the controller and the new node; or "
+        "give CPUs and RealMemory for those nodes in slurm_nodes. Never write slurm.conf without them: Slurm would "
+        "drop the nodes."
     ]
 
 
@@ -177,9 +285,11 @@ def plan(settings, exec_hosts=()):
     ``distribution_major_version``, ``distribution_version``, ``os_family``, ``platform_vars_loaded``).
     ``exec_hosts``: the exec hosts of this host's cluster, each {'inventory_hostname', 'hostname',
     'detected' (CPUs and RealMemory the host has), 'margin_percent', 'reserved_cores',
-    'reserved_memory_mb'}. Every problem is reported at once; each names the variable and the value.
+    'reserved_memory_mb', 'in_play'}. Every problem is reported at once; each names the variable and the value.
+    ``configless`` in the result says how this host gets its configuration (:func:`configless_mode`).
     """
     problems = list(platform_problems(settings))
+    problems.extend(configless_problems(settings))
     roles = list(settings.get("host_roles") or ())
     exec_hosts = list(exec_hosts or ())
     name = settings.get("inventory_hostname", "this host")
@@ -244,6 +354,7 @@ def plan(settings, exec_hosts=()):
                     "the names, add those hosts with slurm_roles: ['exec'], or set slurm_preflight_node_check: false "
                     "if they are managed elsewhere."
                 )
+        problems.extend(out_of_play_problems(exec_hosts, nodes))
         # The node lines configure.yml will write from what the hosts have: a Galaxy reservation that
         # leaves no CPU or memory fails here rather than after the packages.
         if all(h.get("detected") for h in exec_hosts):
@@ -261,4 +372,4 @@ def plan(settings, exec_hosts=()):
             "(see docs/migrating-from-galaxyproject-slurm.md): put such settings in slurm_config, or manage those "
             "files separately."
         )
-    return {"problems": problems, "warnings": warnings}
+    return {"problems": problems, "warnings": warnings, "configless": configless_mode(settings)}

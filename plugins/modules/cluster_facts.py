@@ -18,7 +18,8 @@ description:
   - For each of O(users), uid, gid and login shell, from the name service (files, LDAP, SSSD alike).
   - The major.minor version of O(python).
   - The sha256 of the MUNGE key and of slurm.conf, so that hosts can be compared. The key itself is never
-    read back or returned.
+    read back or returned. Where O(slurm_conf) is missing, the slurm.conf a configless slurmd or sackd fetched
+    (O(slurm_conf_cached)) is hashed, as Slurm's own commands there would read it.
   - This host's clock (seconds since the epoch) when the module ran.
   - Reads only; never reports a change.
 options:
@@ -44,6 +45,10 @@ options:
     description: Path of slurm.conf.
     type: path
     default: /etc/slurm/slurm.conf
+  slurm_conf_cached:
+    description: Where configless Slurm (slurmd or sackd with C(--conf-server)) keeps the slurm.conf it fetched.
+    type: path
+    default: /run/slurm/conf/slurm.conf
   node_name:
     description: This host's Slurm node name, returned as C(node_name). Empty means the short hostname.
     type: str
@@ -101,6 +106,10 @@ hashes:
   description: sha256 of munge_key and slurm_conf (null when missing or unreadable).
   returned: always
   type: dict
+slurm_conf_source:
+  description: C(file) (O(slurm_conf)), C(configless) (O(slurm_conf_cached)) or null (neither readable).
+  returned: always
+  type: str
 clock:
   description: This host's time (seconds since the epoch, UTC) when the module ran.
   returned: always
@@ -145,6 +154,10 @@ def run_module(module):
     params = module.params
     hostname = socket.gethostname().split(".")[0]
     mounts = read_mountinfo()
+    # Slurm's own order for user commands: the local file first, then the configless cache.
+    slurm_conf, source = sha256_of(params["slurm_conf"]), "file"
+    if slurm_conf is None:
+        slurm_conf, source = sha256_of(params["slurm_conf_cached"]), "configless"
     result = {
         "changed": False,
         "hostname": hostname,
@@ -154,8 +167,9 @@ def run_module(module):
         "python": python_facts(module, params["python"]),
         "hashes": {
             "munge_key": sha256_of(params["munge_key"]),
-            "slurm_conf": sha256_of(params["slurm_conf"]),
+            "slurm_conf": slurm_conf,
         },
+        "slurm_conf_source": source if slurm_conf is not None else None,
     }
     # Last, so that the clock is read as close as possible to the end of the task others compare it with.
     result["clock"] = time.time()
@@ -170,6 +184,7 @@ def main():
             "python": {"type": "str", "default": "python3"},
             "munge_key": {"type": "path", "default": "/etc/munge/munge.key"},
             "slurm_conf": {"type": "path", "default": "/etc/slurm/slurm.conf"},
+            "slurm_conf_cached": {"type": "path", "default": "/run/slurm/conf/slurm.conf"},
             "node_name": {"type": "str", "default": ""},
         },
         supports_check_mode=True,

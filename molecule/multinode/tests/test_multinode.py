@@ -325,3 +325,94 @@ def test_200_queued_jobs_survive_a_rerun_with_a_config_change(host):
     assert empty, "jobs still queued after 600 s"
     assert int(outputs) == 200
     wait_idle(host, EXEC_NODES, timeout=60)
+
+
+# --- configless: a node added and removed with --limit (docs/configless.md) -----------------------------
+
+NEW_NODE = PREFIX + "exec3"
+NEW_NODE_INVENTORY = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "new-node.yml")
+
+
+def recap(stdout):
+    """PLAY RECAP counts by host: {host: {'ok': n, 'changed': n, ...}}."""
+    counts = {}
+    for line in stdout[stdout.rindex("PLAY RECAP") :].splitlines()[1:]:
+        name, _colon, rest = line.partition(":")
+        if rest:
+            counts[name.strip()] = {k: int(v) for k, v in (f.split("=") for f in rest.split())}
+    return counts
+
+
+def with_new_node(*extra, env=None):
+    """site.yml with exec3 in slurmexechosts (a second inventory), limited as the caller says."""
+    with open(NEW_NODE_INVENTORY, "w", encoding="utf-8") as handle:
+        handle.write(f"slurmexechosts:\n  hosts:\n    {NEW_NODE}:\n")
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        return playbook("gxhpc.cluster.site", "-i", NEW_NODE_INVENTORY, *extra)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_configless_exec_nodes_hold_no_slurm_conf(host):
+    controller = node(CONTROLLER).file("/etc/slurm/slurm.conf").content_string
+    assert "SlurmctldParameters=enable_configless" in controller
+    for name in EXEC_NODES:
+        exec_node = node(name)
+        assert not exec_node.file("/etc/slurm/slurm.conf").exists
+        assert f"--conf-server {CONTROLLER}:6817" in exec_node.file("/etc/default/slurmd").content_string
+        assert exec_node.file("/run/slurm/conf/slurm.conf").content_string == controller
+
+
+def test_limit_without_the_fact_cache_fails_before_any_change_saying_how_to_proceed(host):
+    # The memory cache forgets exec1 and exec2: the controller cannot write their node lines.
+    done = with_new_node("--limit", f"{CONTROLLER},{NEW_NODE}", "--check", env={"ANSIBLE_CACHE_PLUGIN": "memory"})
+    assert done.returncode != 0
+    assert f"{EXEC_NODES[0]}, {EXEC_NODES[1]} are exec hosts of this cluster outside this play (--limit)" in (
+        done.stdout
+    ), done.stdout[-3000:]
+    assert "fact_caching = jsonfile" in done.stdout
+    assert node(NEW_NODE).run("dpkg -s slurmd").rc != 0
+
+
+def test_node_added_with_limit_runs_jobs_and_only_the_controller_and_it_change(host):
+    done = with_new_node("--limit", f"{CONTROLLER},{NEW_NODE}")
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    counts = recap(done.stdout)
+    record("add_node_with_limit", {"seconds": round(done.seconds, 1), "recap": counts})
+    assert set(counts) == {CONTROLLER, NEW_NODE}
+    wait_idle(host, EXEC_NODES + [NEW_NODE], timeout=120)
+    # The existing nodes got the new slurm.conf from slurmctld (scontrol reconfigure), untouched by Ansible.
+    controller = node(CONTROLLER).file("/etc/slurm/slurm.conf").content_string
+    assert f"NodeName={NEW_NODE}" in controller
+    for name in EXEC_NODES + [NEW_NODE]:
+        assert wait_for(lambda n=name: node(n).file("/run/slurm/conf/slurm.conf").content_string == controller, 30)
+    # Galaxy's way: sbatch from the head (its slurm.conf copy, Debian 12, is a node behind until it is run).
+    out = "/srv/galaxy/var/tmp/on-new-node.out"
+    as_galaxy(host, f"sbatch --wait -w {NEW_NODE} -t 1 --mem=16 -o {out} --wrap 'hostname -s'")
+    assert host.file(out).content_string.strip() == NEW_NODE
+    as_galaxy(host, f"sbatch --wait -w {EXEC_NODES[0]} -t 1 --mem=16 -o {out} --wrap 'hostname -s'")
+    assert host.file(out).content_string.strip() == EXEC_NODES[0]
+
+
+def test_rerun_with_limit_changes_nothing_on_any_node(host):
+    done = with_new_node("--limit", f"{CONTROLLER},{EXEC_NODES[0]},{NEW_NODE}")
+    assert done.returncode == 0, done.stdout[-6000:]
+    counts = recap(done.stdout)
+    record("rerun_with_limit", {"seconds": round(done.seconds, 1), "recap": counts})
+    assert {h: c["changed"] for h, c in counts.items()} == {CONTROLLER: 0, EXEC_NODES[0]: 0, NEW_NODE: 0}
+
+
+def test_node_removed_with_limit(host):
+    # docs/configless.md: stop the node's slurmd, drop it from the inventory, run on the controller only.
+    run_ok(node(NEW_NODE), "systemctl disable --now slurmd")
+    done = playbook("gxhpc.cluster.site", "--limit", CONTROLLER)
+    assert done.returncode == 0, done.stdout[-6000:]
+    record("remove_node_with_limit", {"seconds": round(done.seconds, 1), "recap": recap(done.stdout)})
+    assert wait_for(lambda: sorted(node_states(host)) == EXEC_NODES, 60), node_states(host)
+    wait_idle(host, EXEC_NODES, timeout=120)

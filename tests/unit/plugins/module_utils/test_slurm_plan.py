@@ -46,7 +46,8 @@ def problems(exec_hosts=(EXEC,), **changes):
 
 
 def test_good_settings_have_no_problems():
-    assert plan(settings(), [EXEC]) == {"problems": [], "warnings": []}
+    result = plan(settings(), [EXEC])
+    assert (result["problems"], result["warnings"]) == ([], [])
 
 
 def test_gtn_variables_have_no_problems():
@@ -161,3 +162,87 @@ def test_ignored_variables_warned():
         "docs/migrating-from-galaxyproject-slurm.md): put such settings in slurm_config, or manage those files "
         "separately."
     ]
+
+
+# Configless Slurm (issue 18): the version rule, and how each kind of host gets its configuration.
+def configless(roles, version="22.05.8", **changes):
+    return plan(settings(host_roles=roles, slurm_configless=True, slurm_version=version, **changes), [EXEC])
+
+
+@pytest.mark.parametrize("version", ["19.05.5", "18.08.5.2"])
+def test_configless_with_a_slurm_older_than_20_02_is_refused(version):
+    found = configless(["controller"], version)["problems"]
+    assert len(found) == 1
+    assert "slurm_configless: true needs Slurm 20.02 or later" in found[0] and version in found[0]
+    assert "slurm_configless: false" in found[0]
+
+
+def test_configless_with_an_unknown_slurm_version_is_refused():
+    found = configless(["controller"], "", apt_policy="slurm-client:\n  Installed: (none)\n  Candidate: (none)\n")
+    assert any("version this host will run is unknown" in p for p in found["problems"])
+
+
+def test_configless_version_from_apt_on_an_untested_platform():
+    policy = "slurm-client:\n  Installed: (none)\n  Candidate: 20.11.7+really20.11.4-2+deb11u1\n"
+    assert configless(["exec"], "", apt_policy=policy, is_controller=False)["problems"] == []
+    policy = "slurm-client:\n  Installed: 19.05.5-1\n  Candidate: 19.05.5-1\n"
+    assert "19.05.5-1" in configless(["exec"], "", apt_policy=policy, is_controller=False)["problems"][0]
+
+
+def test_configless_off_needs_no_version():
+    assert plan(settings(slurm_version=""), [EXEC])["problems"] == []
+
+
+@pytest.mark.parametrize(
+    "roles, version, expected",
+    [
+        # The controller (with or without slurmd) keeps the files; so does slurmdbd, which is not configless.
+        (["controller"], "22.05.8", (True, False, False)),
+        (["controller", "exec"], "22.05.8", (True, False, False)),
+        (["dbd"], "22.05.8", (True, False, False)),
+        (["exec"], "22.05.8", (False, True, False)),
+        (["exec", "submit"], "22.05.8", (False, True, False)),
+        # A submit host: sackd from 23.11 (Debian 13), a copy of slurm.conf below (Debian 12).
+        (["submit"], "24.11.5", (False, False, True)),
+        (["submit"], "23.11.4", (False, False, True)),
+        (["submit"], "22.05.8", (True, False, False)),
+    ],
+)
+def test_configless_mode_per_host(roles, version, expected):
+    mode = configless(roles, version, is_controller="controller" in roles)["configless"]
+    assert mode["enabled"]
+    assert (mode["local_files"], mode["slurmd_conf_server"], mode["sackd"]) == expected
+
+
+def test_without_configless_every_slurm_host_keeps_the_files():
+    for roles in (["exec"], ["submit"], ["controller"]):
+        mode = plan(settings(host_roles=roles, slurm_version="24.11.5"), [EXEC])["configless"]
+        assert mode == {"enabled": False, "local_files": True, "slurmd_conf_server": False, "sackd": False}
+    assert not plan(settings(host_roles=[]), [EXEC])["configless"]["local_files"]
+
+
+# --limit (issue 18): exec hosts outside the play come from the fact cache, or the plan says how to proceed.
+OUTSIDE = {"inventory_hostname": "node2.example", "hostname": "node2", "in_play": False}
+
+
+def test_exec_host_outside_the_limit_without_cached_facts_fails_saying_how_to_proceed():
+    found = plan(settings(), [EXEC, OUTSIDE])["problems"]
+    assert len(found) == 1
+    assert found[0].startswith("node2.example is an exec host of this cluster outside this play (--limit)")
+    assert "fact_caching = jsonfile" in found[0] and "slurm_nodes" in found[0]
+
+
+def test_exec_host_outside_the_limit_with_cached_facts_is_fine():
+    cached = dict(OUTSIDE, detected={"NodeName": "node2", "CPUs": 2, "RealMemory": 1953})
+    assert plan(settings(), [EXEC, cached])["problems"] == []
+
+
+def test_exec_host_outside_the_limit_described_in_slurm_nodes_needs_no_facts():
+    nodes = [{"name": "node1", "CPUs": 1}, {"name": "node2", "CPUs": 2, "RealMemory": 1000}]
+    assert plan(settings(slurm_nodes=nodes), [EXEC, OUTSIDE])["problems"] == []
+    nodes = [{"name": "node1", "CPUs": 1}, {"name": "node2", "CPUs": 2}]
+    assert "node2.example is an exec host" in plan(settings(slurm_nodes=nodes), [EXEC, OUTSIDE])["problems"][0]
+
+
+def test_exec_host_outside_the_limit_is_no_concern_of_other_hosts():
+    assert plan(settings(is_controller=False, host_roles=["exec"]), [EXEC, OUTSIDE])["problems"] == []

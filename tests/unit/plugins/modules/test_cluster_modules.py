@@ -1,5 +1,6 @@
 """The readiness check's modules, run as Ansible runs them (module args in, JSON out)."""
 
+import hashlib
 import json
 import os
 import pwd
@@ -32,6 +33,18 @@ def run(module, capsys, args):
     return exc.value.code, json.loads(capsys.readouterr().out)
 
 
+def test_cluster_facts_hash_the_configless_slurm_conf_where_there_is_no_local_one(capsys, tmp_path):
+    """A configless exec node has no /etc/slurm/slurm.conf: slurmd's fetched copy is what its commands read."""
+    (tmp_path / "cached.conf").write_text("ClusterName=c\n")
+    args = {"slurm_conf": str(tmp_path / "none.conf"), "slurm_conf_cached": str(tmp_path / "cached.conf")}
+    rc, result = run(cluster_facts, capsys, dict(args, _ansible_check_mode=True))
+    assert rc == 0 and result["slurm_conf_source"] == "configless"
+    assert result["hashes"]["slurm_conf"] == (hashlib.sha256(b"ClusterName=c\n").hexdigest())
+    (tmp_path / "none.conf").write_text("ClusterName=d\n")
+    rc, result = run(cluster_facts, capsys, dict(args, _ansible_check_mode=True))
+    assert result["slurm_conf_source"] == "file"
+
+
 def test_cluster_facts(capsys, tmp_path):
     key = tmp_path / "munge.key"
     key.write_bytes(b"k" * 1024)
@@ -44,6 +57,7 @@ def test_cluster_facts(capsys, tmp_path):
             "python": sys.executable,
             "munge_key": str(key),
             "slurm_conf": str(tmp_path / "slurm.conf"),
+            "slurm_conf_cached": str(tmp_path / "run-slurm-conf" / "slurm.conf"),
             "_ansible_check_mode": True,
         },
     )
@@ -54,7 +68,7 @@ def test_cluster_facts(capsys, tmp_path):
     assert result["users"]["gxhpc-no-such-user"]["exists"] is False
     assert result["python"]["version"] == "%d.%d" % sys.version_info[:2]
     assert result["hashes"]["munge_key"] and len(result["hashes"]["munge_key"]) == 64
-    assert result["hashes"]["slurm_conf"] is None
+    assert result["hashes"]["slurm_conf"] is None and result["slurm_conf_source"] is None
     assert "k" * 16 not in json.dumps(result)
     assert result["node_name"] == result["hostname"]
     assert isinstance(result["clock"], float)
