@@ -7,10 +7,13 @@ Prints, and writes as Markdown and JSON, the medians over N runs of:
   3. converge of a controller with 1 and with 4 exec nodes; the ratio;
   4. trivial job latency (submit to COMPLETED, `srun true`) over 20 jobs, and the time for a
      burst of 100 jobs to drain;
-  5. Galaxy upload-to-ok, as the galaxy Molecule scenario recorded it (.cache/bench), when it has run.
+  5. Galaxy upload-to-ok, as the galaxy Molecule scenario recorded it (.cache/bench), when it has run;
+  6. with --peer-role DIR (a checkout of galaxyproject.slurm you provide; nothing of it is kept here):
+     first converge and re-run of this collection's slurm playbook and of that role, each on a fresh
+     container with the GTN tutorial's variables, in the same run; the ratios.
 
 Public tools only: Python's standard library, the docker CLI and this checkout's ansible-playbook.
-Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks]
+Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks] [--peer-role DIR]
 """
 
 from __future__ import annotations
@@ -174,6 +177,52 @@ def bench_exec_nodes(runs, counts=(1, 4)):
     return {f"converge_{c}_exec_s": v for c, v in results.items()}
 
 
+# The GTN tutorial's variables ("Connecting Galaxy to a compute cluster"), plus what Slurm needs in a container.
+GTN_VARS = {
+    "slurm_roles": ["controller", "exec"],
+    "slurm_nodes": [{"name": "localhost", "CPUs": 2}],
+    "slurm_config": dict(
+        CONTAINER_CONFIG,
+        SlurmdParameters="config_overrides",
+        SelectType="select/cons_tres",
+        SelectTypeParameters="CR_CPU_Memory",
+    ),
+}
+
+
+def peer_playbook(peer_role):
+    """A playbook applying the role checked out at ``peer_role`` (by path), as the GTN tutorial does."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=os.path.join(ROOT, ".cache")) as handle:
+        json.dump([{"name": "Peer role", "hosts": "all", "become": True, "roles": [{"role": peer_role}]}], handle)
+    return handle.name
+
+
+def bench_peer(runs, peer_role):
+    """First converge and re-run, GTN variables, this collection's slurm playbook against the peer role."""
+    peer_role = os.path.abspath(peer_role)
+    if not os.path.isfile(os.path.join(peer_role, "tasks", "main.yml")):
+        sys.exit(f"--peer-role {peer_role}: no tasks/main.yml there; give a checkout of galaxyproject.slurm")
+    ours = os.path.join(ROOT, "playbooks", "slurm.yml")
+    peer = peer_playbook(peer_role)
+    raw = {"gtn_ours_first_s": [], "gtn_ours_rerun_s": [], "gtn_peer_first_s": [], "gtn_peer_rerun_s": []}
+    try:
+        for run in range(runs):
+            for key, path in (("ours", ours), ("peer", peer)):
+                with Containers(1) as box:
+                    hosts = {box.names[0]: GTN_VARS}
+                    raw[f"gtn_{key}_first_s"].append(playbook(hosts, path)[0])
+                    raw[f"gtn_{key}_rerun_s"].append(playbook(hosts, path)[0])
+            print(
+                f"peer run {run + 1}/{runs}: ours first {raw['gtn_ours_first_s'][-1]:.1f}s rerun "
+                f"{raw['gtn_ours_rerun_s'][-1]:.1f}s, peer first {raw['gtn_peer_first_s'][-1]:.1f}s rerun "
+                f"{raw['gtn_peer_rerun_s'][-1]:.1f}s",
+                flush=True,
+            )
+    finally:
+        os.unlink(peer)
+    return raw
+
+
 def median(values):
     return statistics.median(values) if values else None
 
@@ -202,6 +251,26 @@ def table(raw):
         ("Burst of 100 jobs, submit to drained", m["burst_100_drain_s"], "s", None),
         ("Galaxy upload to ok", galaxy and galaxy.get("upload_to_ok_s"), "s", "<= 10 s"),
     ]
+    if m.get("gtn_peer_first_s") is not None:
+        rows += [
+            ("GTN variables: first converge, gxhpc.cluster.slurm", m["gtn_ours_first_s"], "s", None),
+            ("GTN variables: first converge, galaxyproject.slurm", m["gtn_peer_first_s"], "s", None),
+            (
+                "Ratio first converge ours / galaxyproject.slurm",
+                ratio("gtn_ours_first_s", "gtn_peer_first_s"),
+                "x",
+                None,
+            ),
+            ("GTN variables: re-run, gxhpc.cluster.slurm", m["gtn_ours_rerun_s"], "s", None),
+            ("GTN variables: re-run, galaxyproject.slurm", m["gtn_peer_rerun_s"], "s", None),
+            ("Ratio re-run ours / galaxyproject.slurm", ratio("gtn_ours_rerun_s", "gtn_peer_rerun_s"), "x", None),
+            (
+                "Ratio re-run, whole stack / galaxyproject.slurm's",
+                ratio("idempotent_rerun_s", "gtn_peer_rerun_s"),
+                "x",
+                "<= 0.6",
+            ),
+        ]
     return m, rows
 
 
@@ -229,6 +298,11 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks"))
     parser.add_argument("--skip-exec-nodes", action="store_true", help="leave out the 1-vs-4 exec node runs")
     parser.add_argument(
+        "--peer-role",
+        metavar="DIR",
+        help="a checkout of galaxyproject.slurm: converge and re-run it and this collection with the GTN variables",
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="measure nothing: write the table again from OUT.json, with the galaxy scenario's latest record",
@@ -243,6 +317,8 @@ def main():
         raw = bench_single_node(args.runs)
         if not args.skip_exec_nodes:
             raw.update(bench_exec_nodes(args.runs))
+        if args.peer_role:
+            raw.update(bench_peer(args.runs, args.peer_role))
     medians, rows = table(raw)
     lines = [
         "| measure | median | target |",
