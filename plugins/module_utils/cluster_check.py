@@ -166,7 +166,12 @@ def evaluate(hosts, probes, settings):
     if nfs_mode not in ("warn", "fail", "ignore"):
         raise ClusterCheckError(f"nfs_attribute_caching: {nfs_mode!r}; accepted: warn, fail, ignore")
 
-    ev = _Evaluation(hosts)
+    # A host of the play with neither a Slurm role nor Galaxy (a spare in the inventory) is no part of
+    # the cluster: it has no MUNGE key or slurm.conf to compare, and is only listed.
+    outside = sorted(h for h, r in hosts.items() if not (r or {}).get("roles"))
+    if len(outside) == len(hosts):
+        outside = []
+    ev = _Evaluation({h: r for h, r in hosts.items() if h not in outside})
     missing, path_rows = _check_paths(ev, paths, nfs_mode)
     _check_probes(ev, probes, paths, missing, path_rows)
     _check_users(ev, users)
@@ -174,7 +179,10 @@ def evaluate(hosts, probes, settings):
     _check_submit(ev, probes)
     _check_hashes(ev, settings)
     _check_clocks(ev, tolerance, window)
-    return {"rows": ev.rows, "failures": ev.failures, "warnings": ev.warnings}
+    rows = dict(ev.rows)
+    for host in outside:
+        rows[host] = [("cluster", "skip", "no Slurm or Galaxy role: not checked")]
+    return {"rows": rows, "failures": ev.failures, "warnings": ev.warnings}
 
 
 def _check_paths(ev, paths, nfs_mode):

@@ -454,3 +454,21 @@ def test_render_table():
     assert lines[0] == "node1 (exec)"
     assert lines[1].startswith("CHECK") and "RESULT" in lines[1]
     assert lines[3].split() == ["clock", "FAIL", "+400", "s"]
+
+
+def test_a_host_with_no_role_is_listed_not_checked():
+    """A spare host in the play (no Slurm role, not Galaxy; multinode's exec3 before it is added) has no key."""
+    hosts, probes = healthy()
+    hosts["spare"] = {"roles": [], "facts": {"hashes": {"munge_key": None, "slurm_conf": None}, "clock": 5000}}
+    report = cc.evaluate(hosts, probes, dict(SETTINGS, reference_host="ctl"))
+    assert report["failures"] == [] and report["warnings"] == []
+    assert report["rows"]["spare"] == [("cluster", "skip", "no Slurm or Galaxy role: not checked")]
+
+
+def test_configless_node_says_where_its_slurm_conf_came_from():
+    hosts, probes = healthy()
+    hosts["node1"]["facts"]["slurm_conf_source"] = "configless"
+    report = cc.evaluate(hosts, probes, dict(SETTINGS, reference_host="ctl"))
+    assert report["failures"] == []
+    details = {row[0]: row[2] for row in report["rows"]["node1"]}
+    assert details["slurm.conf"].endswith("same (configless: fetched from slurmctld)")
