@@ -457,7 +457,7 @@ def test_render_table():
 
 
 def test_a_host_with_no_role_is_listed_not_checked():
-    """A spare host in the play (no Slurm role, not Galaxy; multinode's exec3 before it is added) has no key."""
+    """A spare host in the play (no Slurm role, not Galaxy) has no key."""
     hosts, probes = healthy()
     hosts["spare"] = {"roles": [], "facts": {"hashes": {"munge_key": None, "slurm_conf": None}, "clock": 5000}}
     report = cc.evaluate(hosts, probes, dict(SETTINGS, reference_host="ctl"))
