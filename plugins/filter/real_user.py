@@ -31,6 +31,13 @@ ON_CALENDAR = re.compile(r"^[A-Za-z0-9*:.,/~ -]{1,64}$")
 SERVICE = re.compile(r"^[A-Za-z0-9@_.-]+\.service$")
 FACILITIES = ("auth", "authpriv", "daemon", "user") + tuple("local%d" % n for n in range(8))
 REAL_SYSTEM_USERNAME_METHODS = ("user_email", "username")
+# A released version of the drmaa package (PyPI), as pip pins it.
+DRMAA_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){1,3}$")
+# What the scripts' interpreter reports as its version (X.Y), where a virtualenv it makes keeps its packages.
+PYTHON_VERSION = re.compile(r"^3\.[0-9]{1,3}$")
+# Virtualenv of the drmaa package, inside the root-owned scripts directory, where the distribution has no
+# package of it.
+DRMAA_VENV = "drmaa-venv"
 # Directories whose contents Galaxy never owns: a chown script rooted there could hand out system files.
 SYSTEM_DIRS = frozenset(
     [
@@ -171,6 +178,18 @@ def real_user_problems(settings):
                 if problem:
                     problems.append("%s: entry %s %s." % (name, _show(entry), problem))
 
+    name = "galaxy_real_user_drmaa_version"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or not DRMAA_VERSION.fullmatch(value):
+            bad(name, "must be a released version of the drmaa package, such as '0.7.9' (quoted: a string)")
+
+    name = "galaxy_real_user_drmaa_pip_extra_args"
+    if present(name):
+        value = settings[name]
+        if not isinstance(value, str) or any(c in value for c in "\n\r\0"):
+            bad(name, "must be one line of pip arguments, such as '--no-index --find-links /srv/wheels'")
+
     roots = []
     for name in ("galaxy_real_user_job_working_directory", "galaxy_real_user_new_file_path"):
         if present(name):
@@ -274,8 +293,55 @@ def real_user_problems(settings):
     return problems
 
 
+def real_user_drmaa_plan(settings, distribution_package, venv_packages, python_version):
+    """How the scripts' root-owned interpreter gets the drmaa package, and where the scripts look for it.
+
+    ``distribution_package``: the platform's package of drmaa for the system Python ('' where the
+    distribution has none, as Debian 13). ``venv_packages``: what the platform needs for a virtualenv
+    and for ansible.builtin.pip. ``python_version``: X.Y of galaxy_real_user_python, from preflight.
+
+    Returns ``method`` (package, pip or none), ``apt_packages`` (to add to the role's), ``venv`` and
+    ``pip_name`` (method pip), ``python_path`` (the scripts' drmaa_python_path: the virtualenv's
+    site-packages first, then galaxy_real_user_drmaa_python_path) and ``problems``.
+    """
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError(f"real_user_drmaa_plan expects a dict of variables, got {type(settings).__name__}")
+    extra = list(settings.get("galaxy_real_user_drmaa_python_path") or [])
+    plan = {"method": "none", "apt_packages": [], "venv": "", "pip_name": "", "python_path": extra, "problems": []}
+    if not settings.get("galaxy_real_user_install_python_drmaa", True):
+        return plan
+    if distribution_package:
+        return dict(plan, method="package", apt_packages=[distribution_package])
+    name = "galaxy_real_user_install_python_drmaa"
+    if settings.get("galaxy_real_user_scripts_source", "collection") != "collection":
+        plan["problems"].append(
+            f"{name}: true, but this distribution has no package of drmaa for the system Python, and Galaxy's own "
+            "scripts (galaxy_real_user_scripts_source: galaxy) read no drmaa_python_path that could point them at "
+            "another copy. Use the collection's scripts, or set it to false and make drmaa importable for Galaxy's "
+            "scripts yourself."
+        )
+        return plan
+    if not isinstance(python_version, str) or not PYTHON_VERSION.fullmatch(python_version):
+        plan["problems"].append(
+            f"{name}: true needs the version of galaxy_real_user_python ({settings.get('galaxy_real_user_python')!r}) "
+            f"for the drmaa virtualenv, but preflight found {python_version!r}."
+        )
+        return plan
+    venv = f"{settings['galaxy_real_user_scripts_dir']}/{DRMAA_VENV}"
+    site_packages = f"{venv}/lib/python{python_version}/site-packages"
+    return dict(
+        plan,
+        method="pip",
+        apt_packages=list(venv_packages),
+        venv=venv,
+        pip_name=f"drmaa=={settings.get('galaxy_real_user_drmaa_version')}",
+        python_path=[site_packages] + [entry for entry in extra if entry != site_packages],
+    )
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "real_user_problems": real_user_problems,
+            "real_user_drmaa_plan": real_user_drmaa_plan,
         }

@@ -1012,7 +1012,7 @@ def _chain_problems(path, what):
 PROBE = (
     "import json, sys, sysconfig; print(json.dumps({'path': sys.path, 'stdlib': sysconfig.get_path('stdlib'), "
     "'platstdlib': sysconfig.get_path('platstdlib'), 'prefix': sys.prefix, 'base_prefix': sys.base_prefix, "
-    "'executable': sys.executable}))"
+    "'executable': sys.executable, 'version': '%d.%d' % sys.version_info[:2]}))"
 )
 
 
@@ -1168,7 +1168,13 @@ def preflight(request):
                 galaxy_gids,
             )
         )
-    return {"problems": problems, "allowed_roots": resolve_roots(roots), **ranges}
+    # python_version: where a virtualenv made by this interpreter keeps its packages (lib/pythonX.Y).
+    return {
+        "problems": problems,
+        "allowed_roots": resolve_roots(roots),
+        "python_version": found.get("version"),
+        **ranges,
+    }
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gxhpc.cluster.plugins.filter.real_user import (
     FilterModule,
+    real_user_drmaa_plan,
     real_user_problems,
 )
 
@@ -162,6 +163,12 @@ def test_bad_galaxy_directories(name, value):
         ("galaxy_real_user_drmaa_python_path", "/srv/galaxy/venv"),
         ("galaxy_real_user_drmaa_python_path", ["venv"]),
         ("galaxy_real_user_drmaa_library_path", "libdrmaa.so.1"),
+        ("galaxy_real_user_drmaa_version", "latest"),
+        ("galaxy_real_user_drmaa_version", "0.7.9; rm -rf /"),
+        ("galaxy_real_user_drmaa_version", 0.7),
+        ("galaxy_real_user_drmaa_version", ">=0.7"),
+        ("galaxy_real_user_drmaa_pip_extra_args", "--index-url x\n--trusted-host y"),
+        ("galaxy_real_user_drmaa_pip_extra_args", ["--no-index"]),
     ],
 )
 def test_other_bad_values(name, value):
@@ -184,6 +191,8 @@ def test_other_bad_values(name, value):
         ("galaxy_real_user_cleanup_on_calendar", "*-*-* 03:00:00"),
         ("galaxy_real_user_new_file_path_max_age", "12h"),
         ("galaxy_real_user_scripts_source", "galaxy"),
+        ("galaxy_real_user_drmaa_version", "0.7.9"),
+        ("galaxy_real_user_drmaa_pip_extra_args", "--no-index --find-links /srv/wheels"),
     ],
 )
 def test_other_good_values(name, value):
@@ -206,4 +215,119 @@ def test_input_must_be_a_dict():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"real_user_problems"}
+    assert set(FilterModule().filters()) == {"real_user_problems", "real_user_drmaa_plan"}
+
+
+# --- where the scripts' drmaa comes from --------------------------------------------------------------
+
+VENV_PACKAGES = ["python3-venv", "python3-packaging"]
+DRMAA_SETTINGS = with_(
+    galaxy_real_user_install_python_drmaa=True,
+    galaxy_real_user_drmaa_version="0.7.9",
+    galaxy_real_user_drmaa_python_path=[],
+)
+
+
+def platform_vars(name):
+    with open(os.path.join(ROLE, "vars", name)) as handle:
+        return yaml.safe_load(handle)
+
+
+def test_debian_12_gets_the_distribution_package():
+    plan = real_user_drmaa_plan(DRMAA_SETTINGS, "python3-drmaa", VENV_PACKAGES, "3.11")
+    assert plan["method"] == "package"
+    assert plan["apt_packages"] == ["python3-drmaa"]
+    assert plan["python_path"] == []
+    assert plan["problems"] == []
+
+
+def test_debian_13_gets_drmaa_from_pip_in_a_root_owned_venv_the_settings_point_at():
+    settings = dict(
+        DRMAA_SETTINGS, galaxy_real_user_drmaa_python_path=["/srv/galaxy/venv/lib/python3.13/site-packages"]
+    )
+    plan = real_user_drmaa_plan(settings, "", VENV_PACKAGES, "3.13")
+    assert plan["method"] == "pip"
+    assert plan["apt_packages"] == VENV_PACKAGES
+    assert plan["venv"] == "/usr/local/libexec/gxhpc/drmaa-venv"
+    assert plan["pip_name"] == "drmaa==0.7.9"
+    # The root-owned copy first: the scripts append the entries in this order.
+    assert plan["python_path"] == [
+        "/usr/local/libexec/gxhpc/drmaa-venv/lib/python3.13/site-packages",
+        "/srv/galaxy/venv/lib/python3.13/site-packages",
+    ]
+    assert plan["problems"] == []
+
+
+def test_the_venv_follows_the_scripts_dir_and_the_version_is_overridable():
+    settings = dict(DRMAA_SETTINGS, galaxy_real_user_scripts_dir="/opt/gx", galaxy_real_user_drmaa_version="0.7.8")
+    plan = real_user_drmaa_plan(settings, "", VENV_PACKAGES, "3.12")
+    assert plan["pip_name"] == "drmaa==0.7.8"
+    assert plan["python_path"] == ["/opt/gx/drmaa-venv/lib/python3.12/site-packages"]
+
+
+def test_the_venv_site_packages_is_listed_once():
+    site = "/usr/local/libexec/gxhpc/drmaa-venv/lib/python3.13/site-packages"
+    settings = dict(DRMAA_SETTINGS, galaxy_real_user_drmaa_python_path=[site])
+    assert real_user_drmaa_plan(settings, "", VENV_PACKAGES, "3.13")["python_path"] == [site]
+
+
+@pytest.mark.parametrize("package", ["python3-drmaa", ""])
+def test_install_false_installs_nothing_and_keeps_the_given_path(package):
+    settings = dict(
+        DRMAA_SETTINGS,
+        galaxy_real_user_install_python_drmaa=False,
+        galaxy_real_user_drmaa_python_path=["/opt/drmaa/site-packages"],
+    )
+    plan = real_user_drmaa_plan(settings, package, VENV_PACKAGES, None)
+    assert plan["method"] == "none"
+    assert plan["apt_packages"] == []
+    assert plan["python_path"] == ["/opt/drmaa/site-packages"]
+    assert plan["problems"] == []
+
+
+def test_galaxy_scripts_cannot_use_the_venv():
+    settings = dict(DRMAA_SETTINGS, galaxy_real_user_scripts_source="galaxy")
+    plan = real_user_drmaa_plan(settings, "", VENV_PACKAGES, None)
+    assert plan["apt_packages"] == []
+    (problem,) = plan["problems"]
+    assert problem.startswith("galaxy_real_user_install_python_drmaa: true")
+    assert "galaxy_real_user_scripts_source: galaxy" in problem
+    # Where the distribution has the package, Galaxy's scripts get it as before.
+    assert real_user_drmaa_plan(settings, "python3-drmaa", VENV_PACKAGES, None)["problems"] == []
+
+
+@pytest.mark.parametrize("version", [None, "", "3", "3.13\n", "../../etc", "2.7"])
+def test_an_unknown_interpreter_version_is_a_problem(version):
+    plan = real_user_drmaa_plan(DRMAA_SETTINGS, "", VENV_PACKAGES, version)
+    (problem,) = plan["problems"]
+    assert problem.startswith("galaxy_real_user_install_python_drmaa:")
+    assert repr(version) in problem
+
+
+def test_drmaa_plan_input_must_be_a_dict():
+    with pytest.raises(AnsibleFilterError):
+        real_user_drmaa_plan(["x"], "", VENV_PACKAGES, "3.13")
+
+
+def test_platform_vars_debian_13_has_no_package_debian_has_one():
+    debian = platform_vars("Debian.yml")
+    trixie = platform_vars("Debian_13.yml")
+    assert debian["__galaxy_real_user_python_drmaa_package"] == "python3-drmaa"
+    assert trixie["__galaxy_real_user_python_drmaa_package"] == ""
+    assert "python3-venv" in debian["__galaxy_real_user_venv_packages"]
+    merged = dict(debian, **trixie)
+    plan = real_user_drmaa_plan(
+        DRMAA_SETTINGS,
+        merged["__galaxy_real_user_python_drmaa_package"],
+        merged["__galaxy_real_user_venv_packages"],
+        "3.13",
+    )
+    assert plan["method"] == "pip"
+
+
+def test_the_role_default_drmaa_version_is_the_one_the_drmaa_scenario_tests():
+    with open(os.path.join(ROLE, "defaults", "main.yml")) as handle:
+        defaults = yaml.safe_load(handle)
+    with open(os.path.join(ROOT, "molecule", "drmaa", "prepare.yml")) as handle:
+        prepare = handle.read()
+    assert f"drmaa=={defaults['galaxy_real_user_drmaa_version']}" in prepare

@@ -537,6 +537,13 @@ def test_attack2_preflight_names_the_galaxy_writable_parent(tmp_path):
     assert any(repr(str(galaxy)) in p and "0775" in p for p in problems), problems
 
 
+def test_the_interpreter_probe_reports_the_version_a_venv_would_use():
+    found = json.loads(
+        subprocess.run([sys.executable, "-I", "-c", lib.PROBE], capture_output=True, text=True, check=True).stdout
+    )
+    assert found["version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
 def test_preflight_resolves_the_roots_once(tmp_path):
     real = tmp_path / "data" / "jobs"
     real.mkdir(parents=True)
