@@ -15,6 +15,8 @@ import jinja2
 import pytest
 import yaml
 
+from ansible_collections.gxhpc.cluster.plugins.filter.real_user import real_user_drmaa_plan
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 ROLE = os.path.join(ROOT, "roles", "galaxy_real_user")
 
@@ -54,6 +56,16 @@ def _variables(**overrides):
         ],
     }
     variables.update(overrides)
+    # What preflight decided for drmaa (the real_user_drmaa_plan filter), on Debian 12 unless given.
+    variables.setdefault(
+        "__galaxy_real_user_drmaa",
+        real_user_drmaa_plan(
+            variables,
+            variables["__galaxy_real_user_python_drmaa_package"],
+            variables["__galaxy_real_user_venv_packages"],
+            "3.11",
+        ),
+    )
     return variables
 
 
@@ -127,6 +139,25 @@ def test_settings_are_what_the_scripts_accept():
     assert config.drmaa_library_path == "/usr/local/lib/libdrmaa.so.1"
     assert config.syslog_facility == "authpriv"
     assert data["_comment"].startswith("Ansible managed")
+
+
+def test_settings_point_the_scripts_at_the_drmaa_venv_where_the_distribution_has_no_package():
+    lib = _library()
+    variables = _variables(galaxy_real_user_drmaa_python_path=["/srv/galaxy/venv/lib/python3.13/site-packages"])
+    variables.update(_load_yaml("vars", "Debian_13.yml"))
+    plan = real_user_drmaa_plan(
+        variables,
+        variables["__galaxy_real_user_python_drmaa_package"],
+        variables["__galaxy_real_user_venv_packages"],
+        "3.13",
+    )
+    config = lib.Config.from_dict(json.loads(render("real_user.json.j2", __galaxy_real_user_drmaa=plan)))
+    assert config.drmaa_python_path == [
+        "/usr/local/libexec/gxhpc/drmaa-venv/lib/python3.13/site-packages",
+        "/srv/galaxy/venv/lib/python3.13/site-packages",
+    ]
+    # Debian 12: the distribution's python3-drmaa, and only the given extra path.
+    assert lib.Config.from_dict(json.loads(render("real_user.json.j2"))).drmaa_python_path == []
 
 
 def test_settings_with_an_empty_library_path_and_all_groups():
