@@ -35,6 +35,8 @@ REAL_SYSTEM_USERNAME_METHODS = ("user_email", "username")
 DRMAA_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){1,3}$")
 # What the scripts' interpreter reports as its version (X.Y), where a virtualenv it makes keeps its packages.
 PYTHON_VERSION = re.compile(r"^3\.[0-9]{1,3}$")
+# pip arguments: one line (the pip module splits it into words).
+ONE_LINE = re.compile(r"^[^\n\r\0]*$")
 # Virtualenv of the drmaa package, inside the root-owned scripts directory, where the distribution has no
 # package of it.
 DRMAA_VENV = "drmaa-venv"
@@ -126,6 +128,11 @@ def real_user_problems(settings):
     def present(name):
         return name in settings
 
+    def check_string(name, pattern, message):
+        """A string matching ``pattern`` when present, or one problem with ``message``."""
+        if present(name) and not (isinstance(settings[name], str) and pattern.fullmatch(settings[name])):
+            bad(name, message)
+
     name = "galaxy_real_user_galaxy_user"
     if present(name):
         value = settings[name]
@@ -178,17 +185,16 @@ def real_user_problems(settings):
                 if problem:
                     problems.append("%s: entry %s %s." % (name, _show(entry), problem))
 
-    name = "galaxy_real_user_drmaa_version"
-    if present(name):
-        value = settings[name]
-        if not isinstance(value, str) or not DRMAA_VERSION.fullmatch(value):
-            bad(name, "must be a released version of the drmaa package, such as '0.7.9' (quoted: a string)")
-
-    name = "galaxy_real_user_drmaa_pip_extra_args"
-    if present(name):
-        value = settings[name]
-        if not isinstance(value, str) or any(c in value for c in "\n\r\0"):
-            bad(name, "must be one line of pip arguments, such as '--no-index --find-links /srv/wheels'")
+    check_string(
+        "galaxy_real_user_drmaa_version",
+        DRMAA_VERSION,
+        "must be a released version of the drmaa package, such as '0.7.9' (quoted: a string)",
+    )
+    check_string(
+        "galaxy_real_user_drmaa_pip_extra_args",
+        ONE_LINE,
+        "must be one line of pip arguments, such as '--no-index --find-links /srv/wheels'",
+    )
 
     roots = []
     for name in ("galaxy_real_user_job_working_directory", "galaxy_real_user_new_file_path"):
@@ -248,11 +254,11 @@ def real_user_problems(settings):
         ):
             bad(name, "must map script file names to sha256 digests (64 lower-case hex digits)")
 
-    name = "galaxy_real_user_sudoers_name"
-    if present(name):
-        value = settings[name]
-        if not isinstance(value, str) or not SUDOERS_NAME.fullmatch(value):
-            bad(name, "must be a file name of letters, digits, _ and - only (sudo ignores names with a '.' or '~')")
+    check_string(
+        "galaxy_real_user_sudoers_name",
+        SUDOERS_NAME,
+        "must be a file name of letters, digits, _ and - only (sudo ignores names with a '.' or '~')",
+    )
 
     name = "galaxy_real_user_scripts_source"
     if present(name) and settings[name] not in ("collection", "galaxy"):
@@ -268,23 +274,13 @@ def real_user_problems(settings):
     if present(name) and settings[name] not in ("gravity", "systemd", "none"):
         bad(name, "must be gravity (galaxy.yml's gravity section), systemd (a UMask= drop-in) or none")
 
-    name = "galaxy_real_user_galaxy_service"
-    if present(name):
-        value = settings[name]
-        if not isinstance(value, str) or not SERVICE.fullmatch(value):
-            bad(name, "must be a systemd service name such as galaxy.service")
-
-    name = "galaxy_real_user_new_file_path_max_age"
-    if present(name):
-        value = settings[name]
-        if not isinstance(value, str) or not AGE.fullmatch(value):
-            bad(name, "must be a systemd-tmpfiles age such as 7d, 12h or 2w")
-
-    name = "galaxy_real_user_cleanup_on_calendar"
-    if present(name):
-        value = settings[name]
-        if not isinstance(value, str) or not ON_CALENDAR.fullmatch(value):
-            bad(name, "must be a systemd OnCalendar expression such as daily or *-*-* 03:00:00")
+    check_string("galaxy_real_user_galaxy_service", SERVICE, "must be a systemd service name such as galaxy.service")
+    check_string("galaxy_real_user_new_file_path_max_age", AGE, "must be a systemd-tmpfiles age such as 7d, 12h or 2w")
+    check_string(
+        "galaxy_real_user_cleanup_on_calendar",
+        ON_CALENDAR,
+        "must be a systemd OnCalendar expression such as daily or *-*-* 03:00:00",
+    )
 
     name = "galaxy_real_user_syslog_facility"
     if present(name) and settings[name] not in FACILITIES:
