@@ -17,16 +17,21 @@ VENV = "/usr/local/libexec/gxhpc/drmaa-venv"
 PLAY = """\
 - name: Real-user scripts on a host without python3-drmaa
   hosts: all
-  become: true
   pre_tasks:
+    # A server has package lists; this image ships none (check mode does not fetch them).
+    - name: Fetch the package lists
+      ansible.builtin.apt:
+        update_cache: true
+        cache_valid_time: 3600
+      check_mode: false
+      changed_when: false
     - name: Galaxy's account and a person's
       ansible.builtin.user:
         name: "{{ item.name }}"
-        uid: "{{ item.uid }}"
         system: "{{ item.system }}"
       loop:
-        - {name: galaxy, uid: 999, system: true}
-        - {name: alice, uid: 2001, system: false}
+        - {name: galaxy, system: true}
+        - {name: alice, system: false}
   roles:
     - role: gxhpc.cluster.galaxy_real_user
       vars:
