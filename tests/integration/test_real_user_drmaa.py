@@ -25,10 +25,20 @@ PLAY = """\
         cache_valid_time: 3600
       check_mode: false
       changed_when: false
+    # Galaxy's tree as a Galaxy server has it (root-owned). Left to the role, the file module would
+    # create /srv/galaxy with new_file_path's mode 1777, which the next preflight rightly refuses.
+    - name: Galaxy's root-owned data tree
+      ansible.builtin.file:
+        path: /srv/galaxy
+        state: directory
+        mode: "0755"
+      check_mode: false
+    # The host's accounts, there before the role runs (also in the --check run).
     - name: Galaxy's account and a person's
       ansible.builtin.user:
         name: "{{ item.name }}"
         system: "{{ item.system }}"
+      check_mode: false
       loop:
         - {name: galaxy, system: true}
         - {name: alice, system: false}
