@@ -966,6 +966,22 @@ def new_file_path_problems(path, scripts_dir, sys_path, galaxy_home, galaxy_uid=
     return problems
 
 
+def new_file_path_parent_problems(path):
+    """Why the role cannot create ``path``: its parent directory is missing.
+
+    The role creates new_file_path itself (root, 1777); a file task would create missing parents
+    with that same mode, leaving Galaxy's tree world-writable. Parents are the site's to create.
+    """
+    parent = os.path.dirname(os.path.normpath(path))
+    if os.path.lexists(path) or os.path.isdir(parent):
+        return []
+    return [
+        f"galaxy_real_user_new_file_path: {path!r}: its parent directory {parent!r} does not exist. The role "
+        "creates only new_file_path itself (world-writable and sticky), never its parents: create them first, "
+        "root-owned and not writable by the Galaxy user (as a Galaxy installation leaves them)."
+    ]
+
+
 def _path_chain(path):
     """``path`` and every directory above it, top-down."""
     result = ["/"]
@@ -1147,6 +1163,7 @@ def preflight(request):
             request["new_file_path"], request["scripts_dir"], found["path"], galaxy.pw_dir, galaxy_uid=galaxy.pw_uid
         )
     )
+    problems.extend(new_file_path_parent_problems(request["new_file_path"]))
     for name in ("scripts_dir", "config_file"):
         target = request[name] if name == "scripts_dir" else os.path.dirname(request[name])
         for component in _path_chain(target):

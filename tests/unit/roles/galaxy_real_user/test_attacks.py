@@ -499,6 +499,21 @@ def test_attack4_new_file_path_in_use_by_another_account(tmp_path):
     assert any("not empty" in p for p in problems), problems
 
 
+# Attack 4b: new_file_path under a directory that does not exist yet. Failed before: the role's
+# file task (state=directory, mode 1777) created the missing parents too, with the same mode, so a
+# fresh host's /srv/galaxy became world-writable and the Galaxy user could rename the allowed roots.
+def test_attack4b_new_file_path_with_missing_parents_is_refused(tmp_path):
+    problems = lib.new_file_path_parent_problems(str(tmp_path / "srv" / "galaxy" / "tmp"))
+    assert len(problems) == 1 and "galaxy_real_user_new_file_path" in problems[0], problems
+    assert str(tmp_path / "srv" / "galaxy") in problems[0]
+
+
+def test_new_file_path_with_existing_parent_is_accepted(tmp_path):
+    assert lib.new_file_path_parent_problems(str(tmp_path / "tmp")) == []
+    (tmp_path / "tmp").mkdir()
+    assert lib.new_file_path_parent_problems(str(tmp_path / "tmp")) == []
+
+
 # Attack 5: the interpreter through a root-owned symlink into Galaxy's virtualenv. Failed before:
 # only the symlink's own path was checked, with follow, so galaxy's python passed.
 @needs_root
