@@ -13,7 +13,7 @@ description:
   - C(slurm_host_roles(slurm_roles, group_names)) - a host's Slurm roles from C(slurm_roles) and the
     galaxyproject.slurm inventory groups (slurmservers, slurmexechosts, slurmsubmit, slurmdbdservers).
   - C(slurm_parse_slurmd_c(output)) - the fields of C(slurmd -C).
-  - C(slurm_exec_hosts(hosts, hostvars, controller[, play_hosts])) - the exec-host facts of a cluster: hosts of
+  - C(slurm_exec_hosts(hosts, hostvars, controller[, play_hosts])) - the exec-host facts of a cluster; hosts of
     the play from their facts, the others (outside a --limit) from the inventory and the fact cache.
   - C(slurm_first_with_role(play_hosts, hostvars, role[, controller])) - the first play host with a Slurm role.
   - C(slurm_node_list(slurm_nodes, exec_hosts)) - the NodeName entries of a cluster.

@@ -247,7 +247,7 @@ def with_configless(config, enabled):
 
 def conf_server(host, port):
     """``host:port`` for ``slurmd``/``sackd --conf-server``: SlurmctldPort may be a range; its first port answers."""
-    first = str(port).split("-")[0].strip()
+    first = str(port).split("-", 1)[0].strip()
     if not first.isdigit():
         raise SlurmConfError(f"SlurmctldPort: {port!r} is not a port or a range of ports such as 6817-6818")
     return f"{host}:{first}"

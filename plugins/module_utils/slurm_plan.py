@@ -65,7 +65,7 @@ def platform_problems(settings):
 
 def version_tuple(version):
     """``'22.05.8'`` (or a Debian version such as ``'24.11.5-4+deb13u1'``) as (22, 5); None when unknown."""
-    parts = str(version or "").split(":")[-1].split(".")
+    parts = str(version or "").rsplit(":", 1)[-1].split(".")
     if len(parts) < 2 or not parts[0].isdigit():
         return None
     minor = "".join(c for c in parts[1] if c.isdigit()) if parts[1][:1].isdigit() else ""
