@@ -23,6 +23,8 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - builds XML, parses nothing
 from urllib.parse import urlsplit
 
+from ansible_collections.gxhpc.cluster.plugins.module_utils.urls import url_problem
+
 try:
     import yaml
 
@@ -290,36 +292,6 @@ def gravity_handler_names(gravity_handlers):
             if pool.startswith("job-handlers."):
                 names.add(pool[len("job-handlers.") :])
     return count, names
-
-
-def url_problem(url, schemes):
-    """Why ``url`` is not a URL with one of ``schemes`` and a host, or None. Never shows a password."""
-    if not isinstance(url, str) or not url:
-        return "is required"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  raises ValueError for a port that is not a number
-    except ValueError as exc:
-        return "is not a URL (%s)" % exc
-    shown = url_without_password(url)
-    if not parts.scheme or "://" not in url:
-        return "'%s' has no scheme (accepted: %s)" % (shown, ", ".join(schemes))
-    if parts.scheme not in schemes:
-        return "'%s' has the scheme %s (accepted: %s)" % (shown, parts.scheme, ", ".join(schemes))
-    if not parts.hostname:
-        return "'%s' names no host" % shown
-    return None
-
-
-def url_without_password(url):
-    """``url`` with any password replaced by ***, for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(":" + parts.password + "@", ":***@", 1)).geturl()
 
 
 def secrets(config):

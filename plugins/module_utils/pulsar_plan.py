@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from ansible_collections.gxhpc.cluster.plugins.module_utils.urls import url_problem
+
 TRANSPORTS = ("rest", "mq")
 MANAGERS = ("drmaa", "cli")
 # Pulsar's manager types for each choice (docs/job_managers.rst).
@@ -47,37 +49,6 @@ def path_problem(value):
 
 def _is_under(path, parent):
     return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def url_without_password(url):
-    """``url`` with any password replaced by ***, for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
-
-
-def url_problem(url, schemes):
-    """Why ``url`` is not a URL with one of ``schemes`` and a host, or None. Never shows a password."""
-    if not isinstance(url, str) or not url:
-        return "must be set"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  raises ValueError for a port that is not a number
-    except ValueError as exc:
-        return f"is not a URL ({exc})"
-    shown = url_without_password(url)
-    if not parts.scheme or "://" not in url:
-        return f"'{shown}' has no scheme; write it as {schemes[0]}://host..., accepted schemes: {', '.join(schemes)}"
-    if parts.scheme not in schemes:
-        return f"'{shown}' has the scheme {parts.scheme}; accepted: {', '.join(schemes)}"
-    if not parts.hostname:
-        return f"'{shown}' names no host"
-    return None
 
 
 def url_has_password(url):
@@ -167,7 +138,8 @@ def problems(settings):
             bad("pulsar_bind_host", f"{host!r} is not a host name or address to listen on")
     mq_url = get("pulsar_message_queue_url", "")
     if transport == "mq":
-        problem = url_problem(mq_url, MQ_SCHEMES)
+        # The plan's own wording for a missing value; the shared check words the rest.
+        problem = "must be set" if not mq_url else url_problem(mq_url, MQ_SCHEMES)
         if problem:
             bad("pulsar_message_queue_url", f"{problem} (pulsar_transport is mq)")
     elif mq_url:

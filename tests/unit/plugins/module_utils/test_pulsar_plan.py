@@ -10,9 +10,8 @@ from ansible_collections.gxhpc.cluster.plugins.filter.pulsar import FilterModule
 from ansible_collections.gxhpc.cluster.plugins.module_utils.pulsar_plan import (
     plan,
     problems,
-    url_problem,
-    url_without_password,
 )
+from ansible_collections.gxhpc.cluster.plugins.module_utils.urls import url_problem, url_without_password
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 TOKEN = "t0ken-for-the-unit-tests-7c1e"
