@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The munge role's plan, for its preflight."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 name: munge
@@ -15,7 +13,7 @@ description:
     once, each naming the variable; never the key), C(key_origin) (variable, file or host) and
     C(key_format) (how C(munge_key) is read, base64 or hex).
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 from ansible.errors import AnsibleFilterError

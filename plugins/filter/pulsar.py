@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The pulsar role's plan, for its preflight and configure tasks."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 name: pulsar
@@ -15,7 +13,7 @@ description:
     when there are none, C(app_config) (Pulsar's app.yml), C(server_ini) (pulsar-serve's server.ini),
     C(pip_packages) (what the virtualenv gets) and C(exec_start) (the command systemd runs).
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 from ansible.errors import AnsibleFilterError

@@ -1,10 +1,6 @@
-# Copyright: (c) 2026, gxhpc.cluster developers
+# Copyright: gxhpc.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that check the galaxy_real_user role's settings before anything is written."""
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 # Documentation: real_user_problems.yml beside this file. The checks that need the host (ownership of
 # the directories and interpreter sudo runs, new_file_path, the roots) are in the role's
@@ -29,7 +25,7 @@ AGE = re.compile(r"^[1-9][0-9]*(s|min|h|d|w)$")
 # systemd OnCalendar: a shorthand or an expression of plain characters.
 ON_CALENDAR = re.compile(r"^[A-Za-z0-9*:.,/~ -]{1,64}$")
 SERVICE = re.compile(r"^[A-Za-z0-9@_.-]+\.service$")
-FACILITIES = ("auth", "authpriv", "daemon", "user") + tuple("local%d" % n for n in range(8))
+FACILITIES = ("auth", "authpriv", "daemon", "user") + tuple(f"local{n}" for n in range(8))
 REAL_SYSTEM_USERNAME_METHODS = ("user_email", "username")
 # A released version of the drmaa package (PyPI), as pip pins it.
 DRMAA_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){1,3}$")
@@ -108,11 +104,11 @@ def _is_under(path, parent):
 def real_user_problems(settings):
     """One message per unusable setting of the galaxy_real_user role."""
     if not isinstance(settings, dict):
-        raise AnsibleFilterError("real_user_problems expects a dict of variables, got %s" % type(settings).__name__)
+        raise AnsibleFilterError(f"real_user_problems expects a dict of variables, got {type(settings).__name__}")
     problems = []
 
     def bad(name, message):
-        problems.append("%s: %s %s." % (name, _show(settings.get(name)), message))
+        problems.append(f"{name}: {_show(settings.get(name))} {message}.")
 
     def check_path(name, allow_system=True):
         value = settings.get(name)
@@ -170,8 +166,8 @@ def real_user_problems(settings):
             if isinstance(other_value, str) and not path_problem(other_value) and _is_under(scripts_dir, other_value):
                 bad(
                     name,
-                    "is inside %s (%s), which the Galaxy user can write; sudo would run its code as root"
-                    % (other, other_value),
+                    f"is inside {other} ({other_value}), which the Galaxy user can write; "
+                    "sudo would run its code as root",
                 )
 
     name = "galaxy_real_user_drmaa_python_path"
@@ -183,7 +179,7 @@ def real_user_problems(settings):
             for entry in value:
                 problem = path_problem(entry)
                 if problem:
-                    problems.append("%s: entry %s %s." % (name, _show(entry), problem))
+                    problems.append(f"{name}: entry {_show(entry)} {problem}.")
 
     check_string(
         "galaxy_real_user_drmaa_version",
@@ -210,11 +206,11 @@ def real_user_problems(settings):
             for entry in value:
                 problem = path_problem(entry)
                 if problem:
-                    problems.append("%s: entry %s %s." % (name, _show(entry), problem))
+                    problems.append(f"{name}: entry {_show(entry)} {problem}.")
                 elif entry in SYSTEM_DIRS:
                     problems.append(
-                        "%s: entry %s is a system directory; the chown script must be confined to Galaxy's own "
-                        "job working directory and new_file_path." % (name, _show(entry))
+                        f"{name}: entry {_show(entry)} is a system directory; the chown script must be confined "
+                        "to Galaxy's own job working directory and new_file_path."
                     )
                 else:
                     roots.append(entry)
@@ -230,7 +226,7 @@ def real_user_problems(settings):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
                 bad(
                     name,
-                    "must be null (read from /etc/adduser.conf) or an id from 1 to %d, usually 1000 or 59999" % ID_MAX,
+                    f"must be null (read from /etc/adduser.conf) or an id from 1 to {ID_MAX}, usually 1000 or 59999",
                 )
     for low, high in (
         ("galaxy_real_user_uid_min", "galaxy_real_user_uid_max"),
@@ -238,7 +234,7 @@ def real_user_problems(settings):
     ):
         values = settings.get(low), settings.get(high)
         if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and values[0] > values[1]:
-            bad(low, "is above %s (%r): the range of people's accounts would be empty" % (high, values[1]))
+            bad(low, f"is above {high} ({values[1]!r}): the range of people's accounts would be empty")
 
     for name in ("galaxy_real_user_denied_users", "galaxy_real_user_allowed_groups"):
         if present(name):
@@ -284,7 +280,7 @@ def real_user_problems(settings):
 
     name = "galaxy_real_user_syslog_facility"
     if present(name) and settings[name] not in FACILITIES:
-        bad(name, "must be one of %s" % ", ".join(FACILITIES))
+        bad(name, f"must be one of {', '.join(FACILITIES)}")
 
     return problems
 
@@ -335,7 +331,7 @@ def real_user_drmaa_plan(settings, distribution_package, venv_packages, python_v
     )
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {
             "real_user_problems": real_user_problems,

@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for playbooks/site.yml: what runs on each host, and the summary of what ran."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 name: site
@@ -17,7 +15,7 @@ description:
     where the job conf has an enabled runner that loads libdrmaa, as gxhpc.cluster.galaxy_job_conf counts them.
   - C(site_summary(plan, sinfo, drmaa, drmaa_library_path, job_conf_file, check_report)) - the summary lines.
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 from ansible.errors import AnsibleFilterError

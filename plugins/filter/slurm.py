@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters the slurm role uses to work out its cluster: roles, exec hosts, node lines."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 name: slurm
@@ -28,7 +26,7 @@ description:
   - C(slurm_cluster_resources(nodes, partitions)) - each node's and partition's CPUs and memory as Slurm
     will grant them (the published fact C(slurm_cluster_resources)).
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 from ansible.errors import AnsibleFilterError

@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """TPV destinations sized from the Slurm cluster (module_utils/job_conf_tpv.py)."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 name: tpv
@@ -16,7 +14,7 @@ description:
     Slurm grants it (after the Galaxy reservation), and C(native_specification) asks Slurm for the job's cores
     (C(--cpus-per-task)), memory (C(--mem), MB) and partition.
 author:
-  - gxhpc.cluster contributors
+  - gxhpc.cluster contributors (@gxhpc)
 """
 
 from ansible.errors import AnsibleFilterError

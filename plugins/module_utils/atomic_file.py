@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Replace a file in one step, so that a daemon reading it never sees half of it."""
 
-from __future__ import annotations
-
 import os
 import tempfile
 

@@ -10,8 +10,6 @@ host reports comes from module_utils/cluster_gather.py; this file is pure and ru
 hosts' reports (module cluster_check_report), one function per group of checks.
 """
 
-from __future__ import annotations
-
 import os
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils.cluster_gather import NFS_TYPES

@@ -7,8 +7,6 @@ whether a path is the same filesystem on the Galaxy server and on a node. module
 turns every host's report into named failures.
 """
 
-from __future__ import annotations
-
 import grp
 import hashlib
 import os
@@ -276,6 +274,7 @@ def probe_script(paths, probe_name, python):
 
     One line per fact, tab-separated, so that the output needs no JSON tool on the node.
     """
+    # The python probe is %-formatted, not an f-string: it runs under whatever python the node has.
     lines = [
         "printf 'host\\t%s\\n' \"$(hostname -s)\"",
         'printf \'id\\t%s\\t%s\\n\' "$(id -u)" "$(id -g)"',

@@ -14,12 +14,7 @@ Two halves:
   loads after a Slurm upgrade.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import ctypes
-import errno
 import faulthandler
 import json
 import os
@@ -54,16 +49,16 @@ class DrmaaError(Exception):
 def load_library(path):
     """Return a ``ctypes.CDLL`` for ``path`` or raise DrmaaError saying why it cannot be loaded."""
     if not os.path.exists(path):
-        raise DrmaaError("DRMAA library %s does not exist" % path)
+        raise DrmaaError(f"DRMAA library {path} does not exist")
     if os.path.isdir(path):
-        raise DrmaaError("DRMAA library %s is a directory, not a shared library" % path)
+        raise DrmaaError(f"DRMAA library {path} is a directory, not a shared library")
     try:
         # RTLD_GLOBAL as the Python drmaa package does: slurm-drmaa's own plugins need its symbols.
         return ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
     except OSError as exc:
         # dlopen's message names the missing dependency, e.g. "libslurm.so.38: cannot open shared
         # object file": the typical result of upgrading Slurm without rebuilding slurm-drmaa.
-        raise DrmaaError("cannot load DRMAA library %s: %s" % (path, exc)) from exc
+        raise DrmaaError(f"cannot load DRMAA library {path}: {exc}") from exc
 
 
 def _function(lib, path, name, argtypes):
@@ -71,8 +66,8 @@ def _function(lib, path, name, argtypes):
         func = getattr(lib, name)
     except AttributeError as exc:
         raise DrmaaError(
-            "%s is not a DRMAA 1.0 library: it has no %s() (a DRMAA library exports %s)"
-            % (path, name, ", ".join(DRMAA_FUNCTIONS))
+            f"{path} is not a DRMAA 1.0 library: it has no {name}() "
+            f"(a DRMAA library exports {', '.join(DRMAA_FUNCTIONS)})"
         ) from exc
     func.argtypes = argtypes
     func.restype = ctypes.c_int
@@ -82,7 +77,7 @@ def _function(lib, path, name, argtypes):
 def _check(path, name, rc, diagnosis):
     if rc != 0:
         text = diagnosis.value.decode("utf-8", "replace").strip()
-        raise DrmaaError("%s() in %s failed with DRMAA error %d: %s" % (name, path, rc, text or "no diagnosis"))
+        raise DrmaaError(f"{name}() in {path} failed with DRMAA error {rc}: {text or 'no diagnosis'}")
 
 
 def query_library(path):
@@ -120,7 +115,7 @@ def query_library(path):
         "drm_system": drm_system,
         "drm_version": parse_drm_version(drm_system),
         "drmaa_implementation": impl.value.decode("utf-8", "replace").strip(),
-        "drmaa_version": "%d.%d" % (major.value, minor.value),
+        "drmaa_version": f"{major.value}.{minor.value}",
     }
 
 
@@ -148,7 +143,7 @@ def query_library_isolated(path, timeout=60):
             except DrmaaError as exc:
                 answer = {"error": str(exc)}
             except Exception as exc:  # noqa: BLE001 - anything the child hits goes back as text
-                answer = {"error": "%s: %s" % (type(exc).__name__, exc)}
+                answer = {"error": f"{type(exc).__name__}: {exc}"}
             data = json.dumps(answer).encode("utf-8")
             while data:
                 data = data[os.write(result_w, data) :]
@@ -169,12 +164,8 @@ def query_library_isolated(path, timeout=60):
             if remaining <= 0:
                 timed_out = True
                 break
-            try:
-                ready = select.select(open_fds, [], [], remaining)[0]
-            except (OSError, select.error) as exc:  # EINTR on old Pythons
-                if getattr(exc, "errno", None) == errno.EINTR:
-                    continue
-                raise
+            # Python 3 retries select() itself when a signal interrupts it (PEP 475).
+            ready = select.select(open_fds, [], [], remaining)[0]
             for fd in ready:
                 chunk = os.read(fd, 65536)
                 if chunk:
@@ -191,15 +182,13 @@ def query_library_isolated(path, timeout=60):
     stderr = b"".join(chunks[stderr_r]).decode("utf-8", "replace").strip()
     said = (": " + stderr[-2000:]) if stderr else ""
     if timed_out:
-        raise DrmaaError("%s did not answer within %s seconds (is slurmctld reachable?)%s" % (path, timeout, said))
+        raise DrmaaError(f"{path} did not answer within {timeout} seconds (is slurmctld reachable?){said}")
     if os.WIFSIGNALED(status):
-        raise DrmaaError("loading %s killed the process with signal %d%s" % (path, os.WTERMSIG(status), said))
+        raise DrmaaError(f"loading {path} killed the process with signal {os.WTERMSIG(status)}{said}")
     raw = b"".join(chunks[result_r])
     if os.WEXITSTATUS(status) != 0 or not raw:
         # libslurm's fatal() exits, e.g. "fatal: Unable to process configuration file".
-        raise DrmaaError(
-            "%s made the process exit with status %d before answering%s" % (path, os.WEXITSTATUS(status), said)
-        )
+        raise DrmaaError(f"{path} made the process exit with status {os.WEXITSTATUS(status)} before answering{said}")
     answer = json.loads(raw.decode("utf-8"))
     if "error" in answer:
         raise DrmaaError(answer["error"])
@@ -220,14 +209,14 @@ def elf_dynamic_info(path):
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-    except (IOError, OSError) as exc:
-        raise DrmaaError("cannot read %s: %s" % (path, exc)) from exc
+    except OSError as exc:
+        raise DrmaaError(f"cannot read {path}: {exc}") from exc
     if data[:4] != _ELF_MAGIC or len(data) < 64:
-        raise DrmaaError("%s is not an ELF shared object" % path)
+        raise DrmaaError(f"{path} is not an ELF shared object")
 
     elf_class, elf_data = data[4], data[5]
     if elf_class not in (1, 2) or elf_data not in (1, 2):
-        raise DrmaaError("%s has an unknown ELF class or byte order" % path)
+        raise DrmaaError(f"{path} has an unknown ELF class or byte order")
     is64 = elf_class == 2
     order = "<" if elf_data == 1 else ">"
 
@@ -239,7 +228,7 @@ def elf_dynamic_info(path):
         sections = [_section(data, order, is64, shoff + i * shentsize) for i in range(shnum)]
         dynamic = [s for s in sections if s["type"] == _SHT_DYNAMIC]
         if not dynamic:
-            raise DrmaaError("%s has no dynamic section: not a shared library" % path)
+            raise DrmaaError(f"{path} has no dynamic section: not a shared library")
         dyn = dynamic[0]
         strtab = sections[dyn["link"]]
         entry_format = order + ("qQ" if is64 else "iI")
@@ -256,7 +245,7 @@ def elf_dynamic_info(path):
                 else:
                     needed.append(name)
     except (struct.error, IndexError) as exc:
-        raise DrmaaError("%s is a truncated or malformed ELF file: %s" % (path, exc)) from exc
+        raise DrmaaError(f"{path} is a truncated or malformed ELF file: {exc}") from exc
     return {"soname": soname, "needed": needed}
 
 

@@ -1,5 +1,4 @@
-# -*- coding: utf-8 -*-
-# Copyright: (c) 2026, gxhpc.cluster developers
+# Copyright: gxhpc.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Merge settings into Galaxy's galaxy.yml.
 
@@ -7,10 +6,6 @@ galaxy.yml is a mapping of sections (``galaxy``, ``gravity``, ...) to mappings o
 Several roles own a few settings each, so nobody may template the whole file: each merges
 its own keys and keeps every key it was not told about.
 """
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import copy
 
@@ -50,11 +45,11 @@ def parse(text, path="galaxy.yml"):
     try:
         data = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise GalaxyConfigError("%s is not valid YAML: %s" % (path, exc)) from exc
+        raise GalaxyConfigError(f"{path} is not valid YAML: {exc}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise GalaxyConfigError("%s must hold a mapping of sections, found %s" % (path, type(data).__name__))
+        raise GalaxyConfigError(f"{path} must hold a mapping of sections, found {type(data).__name__}")
     return data
 
 
@@ -68,9 +63,9 @@ def apply_changes(data, settings=None, unset=None):
     settings = settings or {}
     unset = unset or {}
     if not isinstance(settings, dict):
-        raise GalaxyConfigError("settings must be a mapping of section to settings, got %s" % type(settings).__name__)
+        raise GalaxyConfigError(f"settings must be a mapping of section to settings, got {type(settings).__name__}")
     if not isinstance(unset, dict):
-        raise GalaxyConfigError("unset must be a mapping of section to a list of keys, got %s" % type(unset).__name__)
+        raise GalaxyConfigError(f"unset must be a mapping of section to a list of keys, got {type(unset).__name__}")
     result = copy.deepcopy(data)
     for section, values in settings.items():
         current = result.get(section)
@@ -79,8 +74,8 @@ def apply_changes(data, settings=None, unset=None):
                 current = {}
             if not isinstance(current, dict):
                 raise GalaxyConfigError(
-                    "section '%s' in the existing file is a %s, not a mapping; cannot merge %s into it"
-                    % (section, type(current).__name__, sorted(values))
+                    f"section '{section}' in the existing file is a {type(current).__name__}, not a mapping; "
+                    f"cannot merge {sorted(values)} into it"
                 )
             result[section] = deep_merge(current, values)
         else:
@@ -89,7 +84,7 @@ def apply_changes(data, settings=None, unset=None):
         if isinstance(keys, str):
             keys = [keys]
         if not isinstance(keys, (list, tuple)):
-            raise GalaxyConfigError("unset.%s must be a list of keys, got %s" % (section, type(keys).__name__))
+            raise GalaxyConfigError(f"unset.{section} must be a list of keys, got {type(keys).__name__}")
         current = result.get(section)
         if not isinstance(current, dict):
             continue

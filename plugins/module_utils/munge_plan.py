@@ -7,8 +7,6 @@ Read by the role's preflight (through the ``munge_plan`` filter) and by the ``mu
 No message here ever contains the key or a part of it.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import os

@@ -10,8 +10,6 @@ are those of its app.yml.sample and docs/job_managers.rst (pulsar-app 0.16): ``s
 a password from the message queue URL.
 """
 
-from __future__ import annotations
-
 import re
 from urllib.parse import urlsplit
 

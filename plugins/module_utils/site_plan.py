@@ -7,8 +7,6 @@ question is answered by job_conf.summarize, the same function gxhpc.cluster.gala
 playbook and the module cannot disagree about which runners load libdrmaa.
 """
 
-from __future__ import annotations
-
 from ansible_collections.gxhpc.cluster.plugins.module_utils import job_conf
 
 # The parts of the stack after Slurm, in the order site.yml runs them.

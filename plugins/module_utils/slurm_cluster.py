@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which host plays which Slurm role, and which NodeName lines a cluster needs."""
 
-from __future__ import annotations
-
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import (
     HOST_ROLES,
     ROLE_ALIASES,

@@ -5,8 +5,6 @@
 Shared by the ``slurm_conf`` module and the ``slurm`` filters, and unit-tested on its own.
 """
 
-from __future__ import annotations
-
 import re
 
 # Host roles a Slurm host can play, and the inventory groups galaxyproject.slurm uses for them.

@@ -7,8 +7,6 @@ that it lists no problem. argument_specs check types and choices; the rules acro
 hosts live here, each once.
 """
 
-from __future__ import annotations
-
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_cluster import (
     expand_hostlist,
     hosts_by_node_name,

@@ -3,8 +3,6 @@
 """URL checks shared by the job conf checker and the pulsar role's plan: one rule for what a
 Pulsar or broker URL must look like, and messages that never show a password."""
 
-from __future__ import annotations
-
 from urllib.parse import urlsplit
 
 

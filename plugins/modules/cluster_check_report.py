@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn every host's readiness facts into a table per host and named failures with fixes."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 module: cluster_check_report

@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Gather what a cluster readiness check compares between hosts."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 module: cluster_facts
@@ -129,6 +127,7 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.cluster_gather impor
     user_facts,
 )
 
+# %-formatting, not an f-string: this runs under whatever python the node has, to report how old it is.
 PYTHON_VERSION = "import sys; print('%d.%d' % sys.version_info[:2])"
 
 

@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """From the Galaxy server, prove through Slurm jobs that each node sees the same files."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 module: cluster_job_probe

@@ -2,10 +2,6 @@
 # Copyright: gxhpc.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 ---
 module: drmaa_info
@@ -135,7 +131,7 @@ def run_module():
     try:
         # ELF first: a missing or non-ELF file gets a plain message before dlopen is tried.
         if not os.path.exists(path):
-            raise DrmaaError("DRMAA library %s does not exist" % path)
+            raise DrmaaError(f"DRMAA library {path} does not exist")
         elf = elf_dynamic_info(path)
         info = query_library_isolated(path, timeout=module.params["timeout"])
     except DrmaaError as exc:

@@ -1,11 +1,6 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
-# Copyright: (c) 2026, gxhpc.cluster developers
+# Copyright: gxhpc.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
@@ -22,7 +17,7 @@ description:
     not kept (the file is dumped with PyYAML); key order is kept.
   - The file is written atomically (a temporary file in the same directory, then a rename).
 author:
-  - gxhpc.cluster contributors (!UNKNOWN)
+  - gxhpc.cluster contributors (@gxhpc)
 requirements:
   - PyYAML on the managed host (Debian package C(python3-yaml)).
 extends_documentation_fragment:
@@ -144,16 +139,16 @@ def run_module():
     exists = os.path.exists(path)
     if exists:
         if os.path.isdir(path):
-            module.fail_json(msg="%s is a directory, not galaxy.yml" % path, **result)
+            module.fail_json(msg=f"{path} is a directory, not galaxy.yml", **result)
         with open(path, "rb") as handle:
             before_text = to_text(handle.read(), errors="surrogate_or_strict")
     else:
         if not module.params["create"]:
-            module.fail_json(msg="%s does not exist and create is false" % path, **result)
+            module.fail_json(msg=f"{path} does not exist and create is false", **result)
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             module.fail_json(
-                msg="the directory of %s does not exist (this module creates no directories)" % path, **result
+                msg=f"the directory of {path} does not exist (this module creates no directories)", **result
             )
         before_text = ""
 

@@ -1,11 +1,6 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
-# Copyright: (c) 2026, gxhpc.cluster developers
+# Copyright: gxhpc.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
@@ -30,7 +25,7 @@ description:
   - On a validation error nothing is written, so the file on disk stays byte-identical.
   - The file is written atomically, and only when its text changes.
 author:
-  - gxhpc.cluster contributors (!UNKNOWN)
+  - gxhpc.cluster contributors (@gxhpc)
 requirements:
   - PyYAML on the managed host for O(format=yaml) (Debian package C(python3-yaml)).
 extends_documentation_fragment:
@@ -239,8 +234,8 @@ def run_module():
         errors.append(exposed)
     if fmt != implied:
         errors.append(
-            "dest: Galaxy parses '%s' as %s (it treats any job_config_file containing '.xml' as XML), "
-            "but format is %s" % (dest, implied.upper(), fmt)
+            f"dest: Galaxy parses '{dest}' as {implied.upper()} "
+            f"(it treats any job_config_file containing '.xml' as XML), but format is {fmt}"
         )
     for warning in warnings:
         module.warn(warning)
@@ -255,9 +250,10 @@ def run_module():
             errors.extend(exc.errors)
     if errors:
         result["errors"] = errors
+        plural = "" if len(errors) == 1 else "s"
+        joined = "\n".join(errors)
         module.fail_json(
-            msg="invalid Galaxy job configuration (%d error%s):\n%s"
-            % (len(errors), "" if len(errors) == 1 else "s", "\n".join(errors)),
+            msg=f"invalid Galaxy job configuration ({len(errors)} error{plural}):\n{joined}",
             **result,
         )
 
@@ -269,11 +265,11 @@ def run_module():
     before_text = ""
     if exists:
         if os.path.isdir(dest):
-            module.fail_json(msg="%s is a directory" % dest, **result)
+            module.fail_json(msg=f"{dest} is a directory", **result)
         with open(dest, "rb") as handle:
             before_text = to_text(handle.read(), errors="surrogate_or_strict")
     elif not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
-        module.fail_json(msg="the directory of %s does not exist (this module creates no directories)" % dest, **result)
+        module.fail_json(msg=f"the directory of {dest} does not exist (this module creates no directories)", **result)
 
     content_changed = not exists or before_text != after_text
     result["content_changed"] = content_changed

@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check that MUNGE works on this host and shares its key with a reference host."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 module: munge_check

@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Install, generate or read a MUNGE key without ever showing it."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 module: munge_key

@@ -3,8 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write slurm.conf (or cgroup.conf, slurmdbd.conf) and say what the change needs."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 module: slurm_conf
