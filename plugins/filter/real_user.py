@@ -192,7 +192,6 @@ def real_user_problems(settings):
         "must be one line of pip arguments, such as '--no-index --find-links /srv/wheels'",
     )
 
-    roots = []
     for name in ("galaxy_real_user_job_working_directory", "galaxy_real_user_new_file_path"):
         if present(name):
             check_path(name, allow_system=False)
@@ -212,8 +211,6 @@ def real_user_problems(settings):
                         f"{name}: entry {_show(entry)} is a system directory; the chown script must be confined "
                         "to Galaxy's own job working directory and new_file_path."
                     )
-                else:
-                    roots.append(entry)
 
     for name in (
         "galaxy_real_user_uid_min",
