@@ -49,7 +49,8 @@ def _wrap(func):
 def slurm_exec_hosts(hosts, hostvars, controller, play_hosts=None):
     """Exec hosts among ``hosts`` whose controller is ``controller``.
 
-    A host of ``play_hosts`` (default: all of ``hosts``) is read from the facts preflight set. Any other
+    A host of ``play_hosts`` (default: all of ``hosts``) is read from the facts the role's preflight
+    publishes (slurm_controller, slurm_host_roles, slurm_exec_info). Any other
     (outside a --limit) is an exec host by its inventory (slurm_roles, groups), of this cluster unless its
     slurm_controller_host names another, and its resources come from the fact cache (preflight and detect
     set them cacheable); without them ``detected`` is missing and the plan says how to proceed.
@@ -59,13 +60,13 @@ def slurm_exec_hosts(hosts, hostvars, controller, play_hosts=None):
     for name in hosts:
         facts = hostvars[name]
         if name in play_hosts:
-            if facts.get("__slurm_controller") != controller or "exec" not in facts.get("__slurm_host_roles", []):
+            if facts.get("slurm_controller") != controller or "exec" not in facts.get("slurm_host_roles", []):
                 continue
         else:
             roles = slurm_cluster.host_roles(facts.get("slurm_roles") or [], facts.get("group_names") or [])
             if "exec" not in roles or (facts.get("slurm_controller_host") or controller) != controller:
                 continue
-        cached = facts.get("__slurm_exec_info") or {}
+        cached = facts.get("slurm_exec_info") or {}
         info = dict(cached) if name in play_hosts or cached.get("detected") else {}
         info["inventory_hostname"] = name
         info["in_play"] = name in play_hosts
@@ -81,9 +82,9 @@ def slurm_first_with_role(play_hosts, hostvars, role, controller=None):
     """
     for name in play_hosts:
         facts = hostvars[name]
-        if controller is not None and facts.get("__slurm_controller") != controller:
+        if controller is not None and facts.get("slurm_controller") != controller:
             continue
-        if role in (facts.get("__slurm_host_roles") or []):
+        if role in (facts.get("slurm_host_roles") or []):
             return name
     return ""
 

@@ -11,7 +11,7 @@ INFO = {"hostname": "exec1", "detected": {"NodeName": "exec1", "CPUs": 2, "RealM
 
 
 def in_play(roles, controller="ctl", info=None):
-    return {"__slurm_controller": controller, "__slurm_host_roles": roles, "__slurm_exec_info": info or {}}
+    return {"slurm_controller": controller, "slurm_host_roles": roles, "slurm_exec_info": info or {}}
 
 
 def test_play_hosts_come_from_their_facts():
@@ -25,7 +25,7 @@ def test_hosts_outside_the_limit_come_from_the_inventory_and_the_fact_cache():
         "ctl": in_play(["controller"]),
         "new": in_play(["exec"], info=dict(INFO, hostname="new")),
         # Outside the limit: roles by group, resources from the cache.
-        "exec1": {"group_names": ["slurmexechosts"], "__slurm_exec_info": INFO},
+        "exec1": {"group_names": ["slurmexechosts"], "slurm_exec_info": INFO},
         # Outside, never run with a cache: no resources.
         "exec2": {"group_names": ["slurmexechosts"], "ansible_hostname": "exec2"},
         # Outside, not an exec host, or another cluster's.
