@@ -1,5 +1,4 @@
-# -*- coding: utf-8 -*-
-# Copyright: (c) 2026, gxhpc.cluster developers
+# Copyright: gxhpc.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """TPV (total-perspective-vortex) destinations sized from the Slurm cluster this collection built.
 
@@ -13,13 +12,12 @@ and ``native_specification`` asks Slurm for what TPV decided (``--cpus-per-task=
 Pure Python, no Ansible imports.
 """
 
-from __future__ import annotations
-
 import re
 
 TPV_REQUIREMENT = "total-perspective-vortex==3.3.0"
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-# TPV evaluates params as f-strings with the job's cores and mem (GB) in scope.
+# TPV evaluates params as f-strings with the job's cores and mem (GB) in scope; the braces are TPV's, so the
+# partition goes in with %, not with an f-string or str.format.
 NATIVE_SPECIFICATION = "--nodes=1 --ntasks=1 --cpus-per-task={cores} --mem={int(mem * 1024)} --partition=%s"
 
 

@@ -1,0 +1,152 @@
+# Copyright: gxhpc.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a module, a role or site.yml reads out of a job configuration, and the one change the role makes to it.
+
+:func:`summarize` says which runners load libdrmaa, which are Pulsar's and whether TPV routes jobs (the
+galaxy_jobs role and module_utils/site_plan.py decide what to install by it); :func:`secrets` and
+:func:`secret_values` find Pulsar tokens and broker passwords, for the module to mask and to keep out of a
+world-readable file; :func:`with_drmaa_library_path` gives every DRMAA runner the role's libdrmaa
+(galaxy_jobs_drmaa_library_path). No Ansible imports.
+"""
+
+from urllib.parse import urlsplit
+
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_schema import (
+    DRMAA_FAMILIES,
+    environment_items,
+    environment_params,
+    runner_family,
+    runner_kwds,
+)
+
+
+def summarize(config):
+    """What the role needs to know about a (valid) configuration.
+
+    ``drmaa_runners``: ids of enabled runners that need the drmaa Python package and libdrmaa;
+    ``drmaa_library_paths``: runner id to its ``drmaa_library_path`` param, where set;
+    ``runner_families``: runner id to family (None for site runners);
+    ``pulsar_runners``: ids of enabled Pulsar runners (Galaxy then needs pulsar-galaxy-lib);
+    ``uses_tpv``: whether an environment routes jobs with TPV (``dynamic_tpv``, or the dynamic runner with
+    ``rules_module: tpv.rules``, given there or in the top-level ``dynamic`` section), so Galaxy needs TPV.
+    """
+    families = {}
+    drmaa = []
+    pulsar = []
+    paths = {}
+    for runner_id, runner in ((config or {}).get("runners") or {}).items():
+        runner = runner or {}
+        if runner_id == "dynamic":
+            continue
+        family = runner_family(runner.get("load"))
+        families[runner_id] = family
+        if runner.get("enabled", True) is False:
+            continue
+        if family == "pulsar":
+            pulsar.append(runner_id)
+        if family in DRMAA_FAMILIES:
+            drmaa.append(runner_id)
+            kwds = runner_kwds(runner)
+            if kwds.get("drmaa_library_path"):
+                paths[runner_id] = kwds["drmaa_library_path"]
+    dynamic = (config or {}).get("dynamic")
+    if not isinstance(dynamic, dict):
+        dynamic = runner_kwds(((config or {}).get("runners") or {}).get("dynamic"))
+    uses_tpv = False
+    for _env_id, env, _path in environment_items((config or {}).get("execution")):
+        env = env if isinstance(env, dict) else {}
+        params = environment_params(env)
+        if env.get("runner") == "dynamic_tpv" or (
+            env.get("runner") == "dynamic" and params.get("rules_module", dynamic.get("rules_module")) == "tpv.rules"
+        ):
+            uses_tpv = True
+    return {
+        "drmaa_runners": drmaa,
+        "drmaa_library_paths": paths,
+        "pulsar_runners": pulsar,
+        "runner_families": families,
+        "uses_tpv": uses_tpv,
+    }
+
+
+def with_drmaa_library_path(config, path):
+    """A copy of ``config`` where every drmaa, slurm and univa runner without ``drmaa_library_path`` gets ``path``.
+
+    Galaxy's DRMAA runner sets DRMAA_LIBRARY_PATH from this param before it imports the drmaa package, so the
+    library reaches the handlers whatever starts them.
+    """
+    if not path or not isinstance(config, dict) or not isinstance(config.get("runners"), dict):
+        return config
+    result = dict(config)
+    runners = {}
+    for runner_id, runner in config["runners"].items():
+        if runner_id != "dynamic" and isinstance(runner or {}, dict):
+            runner = dict(runner or {})
+            if runner_family(runner.get("load")) in DRMAA_FAMILIES:
+                target = runner["kwds"] if isinstance(runner.get("kwds"), dict) else runner
+                if not target.get("drmaa_library_path"):
+                    if target is not runner:
+                        target = runner["kwds"] = dict(target)
+                    target["drmaa_library_path"] = path
+        runners[runner_id] = runner
+    result["runners"] = runners
+    return result
+
+
+def secrets(config):
+    """Paths in ``config`` that hold a secret: Pulsar private tokens and broker URLs with a password."""
+    found = []
+    if not isinstance(config, dict):
+        return found
+    runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+    for runner_id, runner in runners.items():
+        kwds = runner_kwds(runner)
+        url = kwds.get("amqp_url")
+        try:
+            if isinstance(url, str) and urlsplit(url).password:
+                found.append(f"runners.{runner_id}.amqp_url")
+        except ValueError:
+            pass
+    for _env_id, env, path in environment_items(config.get("execution")):
+        params = environment_params(env) if isinstance(env, dict) else {}
+        if params.get("private_token"):
+            found.append(f"{path}.private_token")
+    return found
+
+
+def secret_values(config):
+    """The secrets themselves (tokens, broker URLs with their passwords), for a module to mask in its output."""
+    values = set()
+    if not isinstance(config, dict):
+        return values
+    runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+    for runner in runners.values():
+        url = runner_kwds(runner).get("amqp_url")
+        try:
+            password = urlsplit(url).password if isinstance(url, str) else None
+        except ValueError:
+            password = None
+        if password:
+            values.update([url, password])
+    for _env_id, env, _path in environment_items(config.get("execution")):
+        token = (environment_params(env) if isinstance(env, dict) else {}).get("private_token")
+        if isinstance(token, str) and token:
+            values.add(token)
+    return values
+
+
+def world_readable_secrets(config, mode):
+    """An error when ``mode`` (octal string or int) lets every account read a job conf that holds secrets."""
+    if mode is None:
+        return None
+    try:
+        bits = int(mode, 8) if isinstance(mode, str) else int(mode)
+    except ValueError:
+        return None  # symbolic modes: left to the file module
+    held = secrets(config)
+    if not bits & 0o004 or not held:
+        return None
+    return (
+        f"mode: '{mode}' lets every account on the host read the job conf, which holds secrets ({', '.join(held)}); "
+        "give it a mode without read for others, such as 0640 (galaxy_jobs_conf_mode)"
+    )
