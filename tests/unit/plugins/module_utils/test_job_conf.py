@@ -224,6 +224,23 @@ def test_all_errors_are_reported_at_once():
     assert len(errors) == 3, errors
 
 
+def test_errors_of_list_items_come_in_item_order():
+    """A list's items are checked one after the other: an item that is no mapping does not jump the queue."""
+    cfg = config(
+        tools=[1, {"id": 1}, "x", {"class": "nope"}],
+        execution__environments__slurm__resubmit=[None, {"condition": 1}, 2],
+    )
+    assert errors_of(cfg) == [
+        "execution.environments.slurm.resubmit[0]: must be a mapping, got null None",
+        "execution.environments.slurm.resubmit[1].condition: must be a string (a Python-like expression), got int 1",
+        "execution.environments.slurm.resubmit[2]: must be a mapping, got int 2",
+        "tools[0]: must be a mapping, got int 1",
+        "tools[1].id: must be a string, got int 1",
+        "tools[2]: must be a mapping, got str 'x'",
+        "tools[3].class: 'nope' is not a tool class (accepted: local, requires_galaxy, user_defined)",
+    ]
+
+
 def test_sqlite_with_db_skip_locked():
     errors = errors_of(BASE, database_connection="sqlite:///./database/universe.sqlite?isolation_level=IMMEDIATE")
     assert any(e.startswith("handling.assign: db-skip-locked needs a database with") for e in errors)
