@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The galaxy_jobs role's plan, for its preflight."""
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 name: galaxy_jobs

@@ -17,8 +17,6 @@ passwords in its messages, so preflight runs it with the database connection and
     check_mode                     the run is in check mode (an earlier role may not have installed libdrmaa yet)
 """
 
-from __future__ import annotations
-
 import json
 import os
 import re
