@@ -15,6 +15,8 @@ description:
     C(uses_drmaa), C(drmaa_runners), C(library_method) (how DRMAA_LIBRARY_PATH reaches the handlers),
     C(install_drmaa), C(install_tpv), C(install_pulsar_lib), C(runner_drmaa_library_path) and
     C(galaxy_config) (the settings the role merges into galaxy.yml).
+  - C(galaxy_jobs_galaxy_config(settings, gravity_handlers)) - the same C(galaxy_config) from the role's
+    variables and the handlers the site's galaxy.yml will define, for the publish entry point.
 author:
   - gxhpc.cluster contributors (@gxhpc)
 """
@@ -33,6 +35,15 @@ def galaxy_jobs_plan(settings, facts=None):
     return plan.plan(settings, facts or {})
 
 
+def galaxy_jobs_galaxy_config(settings, gravity_handlers=None):
+    """The settings galaxy_jobs merges into galaxy.yml, from its variables alone (module_utils/galaxy_jobs_plan.py)."""
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError(
+            f"galaxy_jobs_galaxy_config expects a dict of the role's variables, got {type(settings).__name__}"
+        )
+    return plan.published_galaxy_config(settings, gravity_handlers)
+
+
 class FilterModule:
     def filters(self):
-        return {"galaxy_jobs_plan": galaxy_jobs_plan}
+        return {"galaxy_jobs_plan": galaxy_jobs_plan, "galaxy_jobs_galaxy_config": galaxy_jobs_galaxy_config}

@@ -92,6 +92,14 @@ def galaxy_settings(settings, library, uses_drmaa, gravity_handlers):
     return result
 
 
+def published_galaxy_config(settings, gravity_handlers=None):
+    """galaxy_settings() from the role's variables alone, for tasks_from: publish (which runs before Galaxy and its
+    galaxy.yml exist): the handlers are the ones the site's galaxy.yml will define."""
+    conf = _mapping(settings.get("galaxy_jobs_conf"))
+    uses_drmaa = bool(_summary(conf).get("drmaa_runners"))
+    return galaxy_settings(settings, library_method(settings, conf), uses_drmaa, _mapping(gravity_handlers))
+
+
 def _summary(conf):
     """summarize() of the job conf; of one Galaxy would refuse, nothing (the galaxy_job_conf module says why)."""
     try:

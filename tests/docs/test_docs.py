@@ -18,7 +18,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, ".venv", "bin")
 # Pages whose yaml blocks must each be a file of this checkout, shown whole.
-PAGES_OF_FILES = ["docs/tutorial.md", "docs/migrating-from-galaxyproject-slurm.md"]
+PAGES_OF_FILES = ["docs/tutorial.md", "docs/migrating-from-galaxyproject-slurm.md", "docs/with_galaxyproject_galaxy.md"]
 INVENTORIES = ["docs/inventories/single-node", "docs/inventories/head-and-nodes"]
 EXAMPLE_PLAYBOOKS = ["docs/examples/playbook.yml"]
 COLLECTION_PLAYBOOKS = sorted(glob.glob(os.path.join(ROOT, "playbooks", "*.yml")))

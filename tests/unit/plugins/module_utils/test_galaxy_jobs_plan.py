@@ -219,3 +219,15 @@ def test_install_choices():
 def test_a_job_conf_galaxy_would_refuse_leaves_its_errors_to_the_module():
     result = gp.plan(settings(galaxy_jobs_conf={"runners": ["not", "a", "mapping"]}), facts())
     assert result["problems"] == [] and not result["uses_drmaa"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"galaxy_jobs_drmaa_library_path_method": "runner_param"}, {"galaxy_jobs_process_manager": "systemd"}],
+)
+def test_the_published_settings_are_those_the_main_entry_point_merges(overrides):
+    """tasks_from: publish (before galaxy.yml exists, handlers from a variable) agrees with the main plan."""
+    given = settings(**overrides)
+    handlers = {"handler": {"processes": 2}}
+    assert gp.published_galaxy_config(given, handlers) == gp.plan(given, facts())["galaxy_config"]
+    assert "handlers" not in gp.published_galaxy_config(given, {}).get("gravity", {})
