@@ -21,7 +21,7 @@ import json
 import os
 import re
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import summarize
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_summary import summarize
 
 _MODE = re.compile(r"^0?[0-7]{3}$")
 _TPV_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
