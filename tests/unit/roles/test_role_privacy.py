@@ -16,8 +16,9 @@ ROLE_NAMES = sorted(r for r in os.listdir(ROLES) if os.path.isdir(os.path.join(R
 # Longest first, so that __slurm_drmaa_x is slurm_drmaa's and not slurm's.
 BY_LENGTH = sorted(ROLE_NAMES, key=len, reverse=True)
 EXTENSIONS = (".yml", ".yaml", ".j2", ".py")
-# Outside roles/: the collection's plugins and playbooks, and the scenarios that run them.
-OUTSIDE = ("plugins", "playbooks", "molecule")
+# Outside roles/: the collection's plugins and playbooks, the scenarios and tests that run them, and the
+# examples users copy from docs/.
+OUTSIDE = ("plugins", "playbooks", "molecule", "tests/integration", "docs")
 # Not preceded by a name character, so that the middle of an identifier (x__slurm_y) does not count.
 PRIVATE_NAME = re.compile(r"(?<![A-Za-z0-9_])__([a-z][a-z0-9_]*)")
 
