@@ -328,9 +328,43 @@ def real_user_drmaa_plan(settings, distribution_package, venv_packages, python_v
     )
 
 
+def real_user_galaxy_config(settings, script_names, galaxy_job_working_directory=None):
+    """The settings galaxy_real_user merges into galaxy.yml (published as galaxy_real_user_galaxy_config).
+
+    ``script_names``: the file names (runner, killer, chown) of the scripts that galaxy_real_user_scripts_source
+    installs, from the role's vars. ``galaxy_job_working_directory``: what galaxy.yml already sets ('' for
+    nothing, None when galaxy.yml is not read, as for tasks_from: publish). The role sets job_working_directory
+    unless galaxy.yml already does (preflight has checked that the two agree), so that Galaxy and the chown
+    script agree on it.
+    """
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError(f"real_user_galaxy_config expects a dict of variables, got {type(settings).__name__}")
+    scripts = script_names
+    # -n: fail instead of waiting for a password. -E only with SETENV, which sudo requires for it.
+    setenv = " -E" if settings.get("galaxy_real_user_sudo_setenv") else ""
+    sudo = f"sudo -n{setenv} {settings['galaxy_real_user_scripts_dir']}/"
+    all_groups = " --assign_all_groups" if settings.get("galaxy_real_user_assign_all_groups") else ""
+    galaxy = {
+        # Outputs must be written to the job directory, which the real user owns while the job runs.
+        "outputs_to_working_directory": True,
+        "real_system_username": settings.get("galaxy_real_user_real_system_username"),
+        "drmaa_external_runjob_script": f"{sudo}{scripts['runner']}{all_groups}",
+        "drmaa_external_killjob_script": f"{sudo}{scripts['killer']}",
+        "external_chown_script": f"{sudo}{scripts['chown']}",
+        "new_file_path": settings.get("galaxy_real_user_new_file_path"),
+    }
+    if not galaxy_job_working_directory:
+        galaxy["job_working_directory"] = settings.get("galaxy_real_user_job_working_directory")
+    result = {"galaxy": galaxy}
+    if settings.get("galaxy_real_user_umask_method") == "gravity":
+        result["gravity"] = {"umask": settings.get("galaxy_real_user_umask")}
+    return result
+
+
 class FilterModule:
     def filters(self):
         return {
             "real_user_problems": real_user_problems,
             "real_user_drmaa_plan": real_user_drmaa_plan,
+            "real_user_galaxy_config": real_user_galaxy_config,
         }

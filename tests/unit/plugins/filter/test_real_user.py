@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.gxhpc.cluster.plugins.filter.real_user import (
     FilterModule,
     real_user_drmaa_plan,
+    real_user_galaxy_config,
     real_user_problems,
 )
 
@@ -215,7 +216,7 @@ def test_input_must_be_a_dict():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"real_user_problems", "real_user_drmaa_plan"}
+    assert set(FilterModule().filters()) == {"real_user_problems", "real_user_drmaa_plan", "real_user_galaxy_config"}
 
 
 # --- where the scripts' drmaa comes from --------------------------------------------------------------
@@ -331,3 +332,53 @@ def test_the_role_default_drmaa_version_is_the_one_the_drmaa_scenario_tests():
     with open(os.path.join(ROOT, "molecule", "drmaa", "prepare.yml")) as handle:
         prepare = handle.read()
     assert f"drmaa=={defaults['galaxy_real_user_drmaa_version']}" in prepare
+
+
+# -- real_user_galaxy_config: what the role merges into galaxy.yml and publishes ---------------------------------
+
+GALAXY_SETTINGS = {
+    "galaxy_real_user_scripts_dir": "/opt/gxhpc/real-user",
+    "galaxy_real_user_sudo_setenv": False,
+    "galaxy_real_user_assign_all_groups": False,
+    "galaxy_real_user_real_system_username": "user_email",
+    "galaxy_real_user_new_file_path": "/srv/galaxy/var/tmp",
+    "galaxy_real_user_job_working_directory": "/srv/galaxy/jobs",
+    "galaxy_real_user_umask_method": "systemd",
+    "galaxy_real_user_umask": "027",
+}
+SCRIPTS = {"runner": "gxhpc_drmaa_runner.py", "killer": "gxhpc_drmaa_killer.py", "chown": "gxhpc_chown.py"}
+
+
+def test_real_user_galaxy_config_gives_galaxy_the_sudo_commands_and_the_directories():
+    assert real_user_galaxy_config(GALAXY_SETTINGS, SCRIPTS, "") == {
+        "galaxy": {
+            "outputs_to_working_directory": True,
+            "real_system_username": "user_email",
+            "drmaa_external_runjob_script": "sudo -n /opt/gxhpc/real-user/gxhpc_drmaa_runner.py",
+            "drmaa_external_killjob_script": "sudo -n /opt/gxhpc/real-user/gxhpc_drmaa_killer.py",
+            "external_chown_script": "sudo -n /opt/gxhpc/real-user/gxhpc_chown.py",
+            "new_file_path": "/srv/galaxy/var/tmp",
+            "job_working_directory": "/srv/galaxy/jobs",
+        }
+    }
+
+
+def test_real_user_galaxy_config_options():
+    given = dict(
+        GALAXY_SETTINGS,
+        galaxy_real_user_sudo_setenv=True,
+        galaxy_real_user_assign_all_groups=True,
+        galaxy_real_user_umask_method="gravity",
+    )
+    # galaxy.yml sets job_working_directory already (preflight checked it agrees): not set again.
+    result = real_user_galaxy_config(given, SCRIPTS, "/srv/galaxy/jobs")
+    assert "job_working_directory" not in result["galaxy"]
+    assert result["galaxy"]["drmaa_external_runjob_script"] == (
+        "sudo -n -E /opt/gxhpc/real-user/gxhpc_drmaa_runner.py --assign_all_groups"
+    )
+    assert result["galaxy"]["drmaa_external_killjob_script"] == "sudo -n -E /opt/gxhpc/real-user/gxhpc_drmaa_killer.py"
+    assert result["gravity"] == {"umask": "027"}
+    # tasks_from: publish reads no galaxy.yml: the role's directory is set.
+    assert real_user_galaxy_config(GALAXY_SETTINGS, SCRIPTS)["galaxy"]["job_working_directory"] == "/srv/galaxy/jobs"
+    with pytest.raises(AnsibleFilterError, match="expects a dict"):
+        real_user_galaxy_config([], SCRIPTS)
