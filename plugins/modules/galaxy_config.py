@@ -107,9 +107,9 @@ diff:
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible.module_utils.common.text.converters import to_native, to_text  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import write_atomically  # noqa: E402
+from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import read_text, replace_text  # noqa: E402
 from ansible_collections.gxhpc.cluster.plugins.module_utils.galaxy_config import (  # noqa: E402
     HAS_YAML,
     YAML_IMPORT_ERROR,
@@ -136,13 +136,8 @@ def run_module():
     path = module.params["path"]
     result = dict(changed=False, path=path, content_changed=False)
 
-    exists = os.path.exists(path)
-    if exists:
-        if os.path.isdir(path):
-            module.fail_json(msg=f"{path} is a directory, not galaxy.yml", **result)
-        with open(path, "rb") as handle:
-            before_text = to_text(handle.read(), errors="surrogate_or_strict")
-    else:
+    exists, before_text = read_text(module, path, result, what="galaxy.yml")
+    if not exists:
         if not module.params["create"]:
             module.fail_json(msg=f"{path} does not exist and create is false", **result)
         directory = os.path.dirname(os.path.abspath(path))
@@ -150,7 +145,6 @@ def run_module():
             module.fail_json(
                 msg=f"the directory of {path} does not exist (this module creates no directories)", **result
             )
-        before_text = ""
 
     try:
         content_changed, after_text = merge_text(
@@ -158,28 +152,7 @@ def run_module():
         )
     except GalaxyConfigError as exc:
         module.fail_json(msg=to_native(exc), **result)
-    if not exists:
-        content_changed = True
-
-    result["content_changed"] = content_changed
-    result["changed"] = content_changed
-    result["diff"] = dict(
-        before_header=path,
-        after_header=path,
-        before=before_text,
-        after=after_text,
-    )
-
-    if content_changed and not module.check_mode:
-        if exists and module.params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        write_atomically(module, path, after_text)
-
-    # Owner, group and mode: in check mode a file that does not exist yet would get them, so report that.
-    if exists or not module.check_mode:
-        file_args = module.load_file_common_arguments(module.params)
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-
+    replace_text(module, path, exists, before_text, after_text, result, content_changed=content_changed)
     module.exit_json(**result)
 
 

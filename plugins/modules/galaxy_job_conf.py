@@ -183,9 +183,8 @@ backup_file:
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible.module_utils.common.text.converters import to_text  # noqa: E402
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import write_atomically  # noqa: E402
+from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import read_text, replace_text  # noqa: E402
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import (  # noqa: E402
     HAS_YAML,
     JobConfRenderError,
@@ -261,30 +260,10 @@ def run_module():
     if module.params["validate_only"]:
         module.exit_json(**result)
 
-    exists = os.path.exists(dest)
-    before_text = ""
-    if exists:
-        if os.path.isdir(dest):
-            module.fail_json(msg=f"{dest} is a directory", **result)
-        with open(dest, "rb") as handle:
-            before_text = to_text(handle.read(), errors="surrogate_or_strict")
-    elif not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
+    exists, before_text = read_text(module, dest, result, what="a job conf")
+    if not exists and not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
         module.fail_json(msg=f"the directory of {dest} does not exist (this module creates no directories)", **result)
-
-    content_changed = not exists or before_text != after_text
-    result["content_changed"] = content_changed
-    result["changed"] = content_changed
-    result["diff"] = dict(before_header=dest, after_header=dest, before=before_text, after=after_text)
-
-    if content_changed and not module.check_mode:
-        if exists and module.params["backup"]:
-            result["backup_file"] = module.backup_local(dest)
-        write_atomically(module, dest, after_text)
-
-    if exists or not module.check_mode:
-        file_args = module.load_file_common_arguments(module.params, path=dest)
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-
+    replace_text(module, dest, exists, before_text, after_text, result)
     module.exit_json(**result)
 
 
