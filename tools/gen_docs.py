@@ -142,7 +142,9 @@ def render_module(doc, examples, returns, source):
     for option_name, option in (doc.get("options") or {}).items():
         lines += _option_lines(option_name, option or {}, 3)
     for fragment in doc.get("extends_documentation_fragment") or []:
-        lines += ["Also takes the parameters of the `%s` documentation fragment." % fragment, ""]
+        # This collection's own fragments hold attributes only, merged into the table below.
+        if not fragment.startswith(COLLECTION + "."):
+            lines += ["Also takes the parameters of the `%s` documentation fragment." % fragment, ""]
     if doc.get("attributes"):
         lines += ["## Attributes", "", "| attribute | support | what it means here |", "| --- | --- | --- |"]
         for attribute, spec in doc["attributes"].items():
@@ -179,6 +181,42 @@ def module_strings(path):
                 if isinstance(target, ast.Name) and target.id in ("DOCUMENTATION", "EXAMPLES", "RETURN"):
                     found[target.id] = node.value.value
     return found
+
+
+def with_collection_fragments(root, doc, source):
+    """``doc`` with the attributes of this collection's documentation fragments merged in, as Ansible merges them
+    (the fragment's description, the module's support and details); other fragments stay named only."""
+    doc = dict(doc)
+    prefix = COLLECTION + "."
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        if not fragment.startswith(prefix):
+            continue
+        path = os.path.join(root, "plugins", "doc_fragments", fragment[len(prefix) :] + ".py")
+        if not os.path.isfile(path):
+            raise DocsError("%s: documentation fragment %s has no %s" % (source, fragment, os.path.relpath(path, root)))
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read(), filename=path)
+        text = None
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and any(isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets)
+            ):
+                text = node.value.value
+        fragment_doc = _load_yaml(text, "%s DOCUMENTATION" % os.path.relpath(path, root)) or {}
+        attributes = {}
+        for name, spec in (fragment_doc.get("attributes") or {}).items():
+            attributes[name] = dict(spec or {}, **((doc.get("attributes") or {}).get(name) or {}))
+        for name, spec in (doc.get("attributes") or {}).items():
+            attributes.setdefault(name, spec)
+        if attributes:
+            doc["attributes"] = attributes
+        if fragment_doc.get("options"):
+            raise DocsError(
+                "%s: fragment %s has options, which this page generator does not render" % (source, fragment)
+            )
+    return doc
 
 
 def _load_yaml(text, what):
@@ -230,6 +268,7 @@ def expected_pages(root):
             if not isinstance(doc, dict) or doc.get("module") != module:
                 raise DocsError("%s: DOCUMENTATION must be a mapping with module: %s" % (source, module))
             returns = _load_yaml(strings.get("RETURN"), source + " RETURN") or {}
+            doc = with_collection_fragments(root, doc, source)
         except (DocsError, SyntaxError) as exc:
             errors.append(("docs/modules/%s.md" % module, str(exc)))
             continue

@@ -51,12 +51,12 @@ options:
     description: This host's Slurm node name, returned as C(node_name). Empty means the short hostname.
     type: str
     default: ""
+extends_documentation_fragment:
+  - gxhpc.cluster.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 seealso:
   - module: gxhpc.cluster.cluster_job_probe

@@ -50,13 +50,13 @@ options:
     description: Seconds a job may wait for resources before it counts as failed (C(srun --immediate)).
     type: int
     default: 60
+extends_documentation_fragment:
+  - gxhpc.cluster.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The probe files are temporary and removed before the module returns.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 seealso:
   - module: gxhpc.cluster.cluster_facts

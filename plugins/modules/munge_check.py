@@ -26,12 +26,12 @@ options:
     description: Name of this host, for messages.
     type: str
     default: this host
+extends_documentation_fragment:
+  - gxhpc.cluster.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 author:
   - gxhpc.cluster contributors (@gxhpc)

@@ -56,12 +56,12 @@ options:
     description: Mode of the key file.
     type: raw
     default: "0400"
+extends_documentation_fragment:
+  - gxhpc.cluster.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
     details: The key is a secret; only its checksum is reported.
 author:

@@ -80,12 +80,12 @@ options:
       mode:
         description: Its mode.
         type: raw
+extends_documentation_fragment:
+  - gxhpc.cluster.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 author:
   - gxhpc.cluster contributors (@gxhpc)

@@ -222,3 +222,31 @@ def test_this_checkout_documents_every_role_option():
             options = yaml.safe_load(handle)["argument_specs"]["main"].get("options") or {}
         for name in options:
             assert "## `%s`\n" % name in pages["docs/roles/%s.md" % role], name
+
+
+def test_this_collections_fragment_gives_the_attributes_their_description(tree):
+    """A module of this collection that extends gxhpc.cluster.attributes gets the fragment's description with its
+    own support, as Ansible merges them; the fragment is not listed as a source of parameters."""
+    (tree / "plugins" / "doc_fragments").mkdir()
+    (tree / "plugins" / "doc_fragments" / "attributes.py").write_text(
+        'class ModuleDocFragment:\n    DOCUMENTATION = r"""\noptions: {}\nattributes:\n  check_mode:\n'
+        '    description: Predicts.\n  diff_mode:\n    description: Shows the diff.\n"""\n'
+    )
+    source = (tree / "plugins" / "modules" / "demo_mod.py").read_text()
+    source = source.replace("  - ansible.builtin.files\n", "  - ansible.builtin.files\n  - gxhpc.cluster.attributes\n")
+    source = source.replace("    support: full\n    description: Reads only.\n", "    support: full\n")
+    (tree / "plugins" / "modules" / "demo_mod.py").write_text(source)
+    pages, errors = gen_docs.expected_pages(str(tree))
+    assert errors == []
+    page = pages["docs/modules/demo_mod.md"]
+    assert "| check_mode | full | Predicts. |" in page
+    assert "| diff_mode |  | Shows the diff. |" in page
+    assert "`gxhpc.cluster.attributes` documentation fragment" not in page
+
+
+def test_a_missing_fragment_of_this_collection_is_an_error(tree):
+    source = (tree / "plugins" / "modules" / "demo_mod.py").read_text()
+    source = source.replace("  - ansible.builtin.files\n", "  - gxhpc.cluster.nothing\n")
+    (tree / "plugins" / "modules" / "demo_mod.py").write_text(source)
+    pages, errors = gen_docs.expected_pages(str(tree))
+    assert errors and "gxhpc.cluster.nothing" in errors[0][1]
