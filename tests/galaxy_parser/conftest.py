@@ -1,14 +1,19 @@
-"""Make the checkout importable as ``ansible_collections.gxhpc.cluster`` (as tests/unit/conftest.py does)."""
+"""The Galaxy venv (.cache/venv-galaxy-parser: galaxy-app, gravity, TPV) that every test here runs against."""
 
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
-LINK = os.path.join(COLLECTIONS, "ansible_collections", "gxhpc", "cluster")
+import pytest
 
-if not os.path.exists(LINK):
-    os.makedirs(os.path.dirname(LINK), exist_ok=True)
-    os.symlink(ROOT, LINK)
-if COLLECTIONS not in sys.path:
-    sys.path.insert(0, COLLECTIONS)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ensure_venv import GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT, TPV_REQUIREMENT, GalaxyUnavailable, ensure_venv  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def galaxy_python():
+    """The Galaxy venv's python, installed on first use; the tests that need it skip, saying why, without it."""
+    try:
+        return ensure_venv()
+    except GalaxyUnavailable as exc:
+        wanted = f"{GALAXY_REQUIREMENT}, {GRAVITY_REQUIREMENT} and {TPV_REQUIREMENT}"
+        pytest.skip(f"SKIPPED: cannot install {wanted} into .cache/venv-galaxy-parser: {exc}")

@@ -7,82 +7,30 @@ the resulting galaxy.yml and job conf and says which environment each service it
     .venv/bin/pytest -q tests/galaxy_parser
 """
 
-import grp
 import json
 import os
 import pwd
 import re
 import subprocess
-import sys
 
-import pytest
 import yaml
+from playbook_runs import SLURM_JOB_CONF, fake_galaxy, galaxy_jobs_playbook, run_local_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-sys.path.insert(0, HERE)
-from ensure_venv import GRAVITY_REQUIREMENT, GalaxyUnavailable, ensure_venv  # noqa: E402
-
-SLURM_CONF = {
-    "runners": {
-        "local": {"load": "galaxy.jobs.runners.local:LocalJobRunner"},
-        "slurm": {"load": "galaxy.jobs.runners.slurm:SlurmJobRunner"},
-    },
-    "handling": {"assign": ["db-skip-locked"]},
-    "execution": {
-        "default": "slurm",
-        "environments": {"local": {"runner": "local"}, "slurm": {"runner": "slurm"}},
-    },
-}
-
-
-@pytest.fixture(scope="module")
-def galaxy_python():
-    try:
-        return ensure_venv()
-    except GalaxyUnavailable as exc:
-        pytest.skip("SKIPPED: cannot install %s for the gravity cross-check: %s" % (GRAVITY_REQUIREMENT, exc))
 
 
 def apply_role(tmp_path, galaxy_yml, job_conf, method="auto"):
-    (tmp_path / "config").mkdir()
+    fake_galaxy(tmp_path, galaxy_yml)
     (tmp_path / "server" / "lib" / "galaxy").mkdir(parents=True)
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    os.symlink(sys.executable, tmp_path / "venv" / "bin" / "python")
     (tmp_path / "libdrmaa.so.1").write_text("")
-    (tmp_path / "config" / "galaxy.yml").write_text(yaml.safe_dump(galaxy_yml))
-    play = [
-        {
-            "name": "Galaxy's job-runner side",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "vars": {
-                "galaxy_jobs_config_dir": str(tmp_path / "config"),
-                "galaxy_jobs_venv": str(tmp_path / "venv"),
-                "galaxy_jobs_user": pwd.getpwuid(os.getuid()).pw_name,
-                "galaxy_jobs_group": grp.getgrgid(os.getgid()).gr_name,
-                "galaxy_jobs_drmaa_install": "never",
-                "galaxy_jobs_drmaa_library_path": str(tmp_path / "libdrmaa.so.1"),
-                "galaxy_jobs_drmaa_library_path_method": method,
-                "galaxy_jobs_restart": False,
-                "galaxy_jobs_conf": job_conf,
-            },
-            "roles": ["gxhpc.cluster.galaxy_jobs"],
-        }
-    ]
-    site = tmp_path / "site.yml"
-    site.write_text(yaml.safe_dump(play, sort_keys=False))
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_NOCOLOR="true",
+    site = galaxy_jobs_playbook(
+        tmp_path,
+        job_conf,
+        galaxy_jobs_drmaa_library_path=str(tmp_path / "libdrmaa.so.1"),
+        galaxy_jobs_drmaa_library_path_method=method,
+        galaxy_jobs_restart=False,
     )
-    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "--skip-tags", "install"]
-    command += ["-e", "ansible_python_interpreter=%s" % sys.executable, str(site)]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
+    result = run_local_playbook(site, "--skip-tags", "install")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=[1-9]", result.stdout)
 
@@ -108,7 +56,7 @@ def test_gravity_handlers_get_drmaa_library_path_and_virtual_env(galaxy_python, 
         "gravity": gravity_section(tmp_path, handlers={"handler": {"processes": 2, "pools": ["job-handlers"]}}),
         "galaxy": {"database_connection": "postgresql:///galaxy"},
     }
-    apply_role(tmp_path, galaxy_yml, SLURM_CONF)
+    apply_role(tmp_path, galaxy_yml, SLURM_JOB_CONF)
     services = gravity_services(galaxy_python, tmp_path)
     handlers = {name: s for name, s in services.items() if s["type"] == "standalone"}
     assert len(handlers) == 2, services
@@ -120,7 +68,7 @@ def test_gravity_handlers_get_drmaa_library_path_and_virtual_env(galaxy_python, 
 
 
 def test_without_gravity_handlers_the_web_workers_get_it(galaxy_python, tmp_path):
-    conf = dict(SLURM_CONF, handling={"assign": ["db-self"]})
+    conf = dict(SLURM_JOB_CONF, handling={"assign": ["db-self"]})
     galaxy_yml = {"gravity": gravity_section(tmp_path), "galaxy": {}}
     apply_role(tmp_path, galaxy_yml, conf)
     services = gravity_services(galaxy_python, tmp_path)
@@ -130,7 +78,9 @@ def test_without_gravity_handlers_the_web_workers_get_it(galaxy_python, tmp_path
 
 def test_job_conf_handlers_use_the_runner_param(galaxy_python, tmp_path):
     """Handlers defined in the job conf are started by gravity from the job conf: auto picks the runner param."""
-    conf = dict(SLURM_CONF, handling={"assign": ["db-skip-locked"], "processes": {"handler0": None, "handler1": None}})
+    conf = dict(
+        SLURM_JOB_CONF, handling={"assign": ["db-skip-locked"], "processes": {"handler0": None, "handler1": None}}
+    )
     galaxy_yml = {"gravity": gravity_section(tmp_path), "galaxy": {}}
     apply_role(tmp_path, galaxy_yml, conf)
     written = yaml.safe_load((tmp_path / "config" / "job_conf.yml").read_text())

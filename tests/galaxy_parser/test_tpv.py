@@ -9,34 +9,24 @@ about 20 s of CPU.
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 import yaml
+from ensure_venv import TPV_REQUIREMENT
+from slurm_hosts import exec_host
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils import job_conf, job_conf_tpv, slurm_cluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-from ensure_venv import GALAXY_REQUIREMENT, TPV_REQUIREMENT, GalaxyUnavailable, ensure_venv  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tpv(tmp_path_factory):
-    try:
-        python = ensure_venv()
-    except GalaxyUnavailable as exc:
-        pytest.skip("SKIPPED: cannot install %s for the TPV tests: %s" % (GALAXY_REQUIREMENT, exc))
+def tpv(galaxy_python, tmp_path_factory):
+    python = galaxy_python
     out = tmp_path_factory.mktemp("tpv")
     # one exec node with 2 CPUs and 2000 MB, 300 MB of it reserved for Galaxy: Slurm grants 1600 MB
-    host = {
-        "inventory_hostname": "node1",
-        "hostname": "node1",
-        "detected": {"NodeName": "node1", "CPUs": "2", "RealMemory": "2000"},
-        "margin_percent": 5,
-        "reserved_memory_mb": 300,
-    }
+    host = exec_host("node1", cpus=2, memory_mb=2000, reserved_memory_mb=300)
     resources = slurm_cluster.cluster_resources(
         slurm_cluster.node_list([], [host]), [{"name": "main", "Nodes": "ALL", "Default": True}]
     )

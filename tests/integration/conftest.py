@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+from playbook_runs import ansible_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, ".venv", "bin")
@@ -104,18 +105,11 @@ def run_playbook(tmp_path, host, playbook, host_vars, extra_args=()):
     inventory.write_text(
         json.dumps({"all": {"hosts": {host: dict(host_vars, ansible_connection="community.docker.docker")}}})
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-        ANSIBLE_FORCE_COLOR="false",
-        ANSIBLE_NOCOLOR="true",
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-    )
     return subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), os.path.join(ROOT, playbook), *extra_args],
         capture_output=True,
         text=True,
-        env=env,
+        env=ansible_env(),
         cwd=ROOT,
         check=False,
     )

@@ -2,15 +2,11 @@
 preflight naming the variable, and a host that is not a Slurm cluster gets named failures, not a crash."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+from playbook_runs import ANSIBLE_PLAYBOOK, ansible_env
 
 PLAYBOOK = """\
 - name: Readiness check of this machine alone
@@ -31,13 +27,7 @@ def run(tmp_path, variables, check=False):
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))
     (tmp_path / "vars.json").write_text(json.dumps(variables))
     (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_NOCOLOR="true",
-        ANSIBLE_LOCALHOST_WARNING="false",
-    )
+    env = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_LOCALHOST_WARNING="false")
     args = [ANSIBLE_PLAYBOOK, "-i", str(tmp_path / "inventory.json"), "-e", "@" + str(tmp_path / "vars.json")]
     if check:
         args.append("--check")

@@ -8,15 +8,13 @@ a temporary directory, then each of its tags alone runs green (issue 16: ``--tag
 database connection only preflight resolved).
 """
 
-import grp
 import os
-import pwd
 import re
-import subprocess
 import sys
 
 import pytest
 import yaml
+from playbook_runs import fake_galaxy, galaxy_jobs_playbook, run_local_playbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLES = sorted(r for r in os.listdir(os.path.join(ROOT, "roles")) if os.path.isdir(os.path.join(ROOT, "roles", r)))
@@ -192,62 +190,26 @@ def test_the_static_check_sees_the_failure_issue_16_found(tmp_path, monkeypatch)
 
 # -- galaxy_jobs for real ----------------------------------------------------------------------------------------
 
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 JOB_CONF = {
     "runners": {"local": {"load": "galaxy.jobs.runners.local:LocalJobRunner"}},
     "execution": {"default": "local", "environments": {"local": {"runner": "local"}}},
 }
 
 
-def galaxy_jobs_play(tmp_path):
-    (tmp_path / "config").mkdir()
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    os.symlink(sys.executable, tmp_path / "venv" / "bin" / "python")
-    galaxy_yml = {"galaxy": {"database_connection": "postgresql:///galaxy"}}
-    (tmp_path / "config" / "galaxy.yml").write_text(yaml.safe_dump(galaxy_yml))
-    play = [
-        {
-            "hosts": "localhost",
-            "gather_facts": False,
-            "vars": {
-                "galaxy_jobs_config_dir": str(tmp_path / "config"),
-                "galaxy_jobs_venv": str(tmp_path / "venv"),
-                "galaxy_jobs_user": pwd.getpwuid(os.getuid()).pw_name,
-                "galaxy_jobs_group": grp.getgrgid(os.getgid()).gr_name,
-                "galaxy_jobs_drmaa_install": "never",
-                "galaxy_jobs_tpv_install": "never",
-                "galaxy_jobs_process_manager": "none",
-                "galaxy_jobs_restart": False,
-                "galaxy_jobs_conf": JOB_CONF,
-            },
-            "roles": ["gxhpc.cluster.galaxy_jobs"],
-        }
-    ]
-    site = tmp_path / "site.yml"
-    site.write_text(yaml.safe_dump(play, sort_keys=False))
-    return site
-
-
-def run_play(site, *args):
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_NOCOLOR="true",
-    )
-    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", *args]
-    command += ["-e", f"ansible_python_interpreter={sys.executable}", str(site)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
-
-
 def test_galaxy_jobs_each_tag_alone_on_a_converged_host(tmp_path):
-    site = galaxy_jobs_play(tmp_path)
-    result = run_play(site, "--skip-tags", "install")
+    fake_galaxy(tmp_path, {"galaxy": {"database_connection": "postgresql:///galaxy"}})
+    site = galaxy_jobs_playbook(
+        tmp_path,
+        JOB_CONF,
+        galaxy_jobs_tpv_install="never",
+        galaxy_jobs_process_manager="none",
+        galaxy_jobs_restart=False,
+    )
+    result = run_local_playbook(site, "--skip-tags", "install")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     tags = set().union(*(tags for _f, tags in phases("galaxy_jobs"))) - {"always", "galaxy_jobs", "install"}
     assert {"preflight", "configure", "service", "health"} <= tags
     for tag in sorted(tags):
-        result = run_play(site, "--tags", tag)
+        result = run_local_playbook(site, "--tags", tag)
         assert result.returncode == 0, f"--tags {tag}:\n" + result.stdout[-3000:] + result.stderr[-2000:]
         assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", result.stdout), f"--tags {tag} changed something"

@@ -1,6 +1,7 @@
 """TPV destinations sized from the cluster: the slurm role's resources fact and the destinations made of it."""
 
 import pytest
+from slurm_hosts import exec_host
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils import slurm_cluster
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_tpv import TPVDestinationsError, tpv_destinations
@@ -39,14 +40,7 @@ def test_cluster_resources_from_the_node_lines():
 
 
 def test_cluster_resources_use_what_node_list_leaves_after_the_galaxy_reservation():
-    host = {
-        "inventory_hostname": "n1",
-        "hostname": "n1",
-        "detected": {"NodeName": "n1", "CPUs": "4", "RealMemory": "4000"},
-        "margin_percent": 5,
-        "reserved_cores": 1,
-        "reserved_memory_mb": 500,
-    }
+    host = exec_host("n1", cpus=4, memory_mb=4000, reserved_cores=1, reserved_memory_mb=500)
     nodes = slurm_cluster.node_list([], [host])
     resources = slurm_cluster.cluster_resources(nodes, [{"name": "main", "Nodes": "ALL"}])
     assert resources["partitions"][0]["max_cpus"] == 3

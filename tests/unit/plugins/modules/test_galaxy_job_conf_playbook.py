@@ -4,14 +4,10 @@ galaxy_job_conf (YAML and XML) and galaxy_config, as a role would call them."""
 import hashlib
 import os
 import re
-import subprocess
-import sys
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+import yaml
+from playbook_runs import ANSIBLE_PLAYBOOK, SLURM_JOB_CONF, fake_galaxy, galaxy_jobs_playbook, run_local_playbook
 
 PLAYBOOK = """\
 - name: Galaxy job configuration
@@ -83,26 +79,7 @@ def playbook(tmp_path, runner="slurm"):
 
 
 def ansible(path, *extra):
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_NOCOLOR="true",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-    )
-    command = [
-        ANSIBLE_PLAYBOOK,
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        "ansible_python_interpreter=%s" % sys.executable,
-        str(path),
-        *extra,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
+    result = run_local_playbook(path, *extra)
     recap = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", result.stdout)
     return result, (dict(zip(("ok", "changed", "unreachable", "failed"), map(int, recap.groups()))) if recap else None)
 
@@ -155,37 +132,6 @@ def test_bad_config_fails_and_leaves_files_byte_identical(tmp_path):
     assert digests(config_dir) == written
 
 
-ROLE_PLAYBOOK = """\
-- name: Galaxy's job-runner side
-  hosts: localhost
-  gather_facts: false
-  vars:
-    galaxy_jobs_config_dir: "{dir}/config"
-    galaxy_jobs_venv: "{dir}/venv"
-    galaxy_jobs_user: "{user}"
-    galaxy_jobs_group: "{group}"
-    galaxy_jobs_drmaa_install: never
-    galaxy_jobs_drmaa_library_path: "{dir}/libdrmaa.so.1"
-    galaxy_jobs_conf:
-      runners:
-        local:
-          load: galaxy.jobs.runners.local:LocalJobRunner
-        slurm:
-          load: galaxy.jobs.runners.slurm:SlurmJobRunner
-      handling:
-        assign: [db-skip-locked]
-      execution:
-        default: slurm
-        environments:
-          local:
-            runner: local
-          slurm:
-            runner: slurm
-            native_specification: --ntasks=1
-  roles:
-    - gxhpc.cluster.galaxy_jobs
-"""
-
 GALAXY_YML = """\
 gravity:
   process_manager: systemd
@@ -200,28 +146,19 @@ galaxy:
 """
 
 
+def role_playbook(tmp_path):
+    return galaxy_jobs_playbook(tmp_path, SLURM_JOB_CONF, galaxy_jobs_drmaa_library_path=f"{tmp_path}/libdrmaa.so.1")
+
+
 def test_role_configures_gravity_and_restarts_only_on_change(tmp_path):
     """The galaxy_jobs role against a fake gravity-managed Galaxy (no packages: install tag skipped)."""
-    import grp
-    import pwd
-
-    import yaml
-
-    (tmp_path / "config").mkdir()
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    os.symlink(sys.executable, tmp_path / "venv" / "bin" / "python")
+    fake_galaxy(tmp_path, GALAXY_YML)
     (tmp_path / "libdrmaa.so.1").write_text("")
     calls = tmp_path / "galaxyctl.calls"
     galaxyctl = tmp_path / "venv" / "bin" / "galaxyctl"
     galaxyctl.write_text('#!/bin/sh\necho "$*" >> %s\n' % calls)
     galaxyctl.chmod(0o755)
-    (tmp_path / "config" / "galaxy.yml").write_text(GALAXY_YML)
-    site = tmp_path / "role.yml"
-    site.write_text(
-        ROLE_PLAYBOOK.format(
-            dir=tmp_path, user=pwd.getpwuid(os.getuid()).pw_name, group=grp.getgrgid(os.getgid()).gr_name
-        )
-    )
+    site = role_playbook(tmp_path)
 
     result, recap = ansible(site, "--skip-tags", "install", "--check", "--diff")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -254,19 +191,8 @@ def test_role_configures_gravity_and_restarts_only_on_change(tmp_path):
 
 
 def test_role_bad_conf_fails_in_preflight_before_any_change(tmp_path):
-    import grp
-    import pwd
-
-    (tmp_path / "config").mkdir()
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    os.symlink(sys.executable, tmp_path / "venv" / "bin" / "python")
-    (tmp_path / "config" / "galaxy.yml").write_text(GALAXY_YML.replace("      processes: 2\n", "      processes: 0\n"))
-    site = tmp_path / "role.yml"
-    site.write_text(
-        ROLE_PLAYBOOK.format(
-            dir=tmp_path, user=pwd.getpwuid(os.getuid()).pw_name, group=grp.getgrgid(os.getgid()).gr_name
-        )
-    )
+    fake_galaxy(tmp_path, GALAXY_YML.replace("      processes: 2\n", "      processes: 0\n"))
+    site = role_playbook(tmp_path)
     before = digests(tmp_path / "config")
     result, recap = ansible(site, "--skip-tags", "install")
     assert result.returncode != 0

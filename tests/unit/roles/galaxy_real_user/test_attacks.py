@@ -13,7 +13,6 @@ Two harnesses:
 Each test failed on the code before issue 12's fix (noted per test).
 """
 
-import importlib.util
 import io
 import json
 import os
@@ -26,23 +25,14 @@ import tempfile
 import jinja2
 import pytest
 from fake_accounts import Accounts, Gr, Pw
+from real_user_lib import LIB, ROLE, import_library
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-ROLE = os.path.join(ROOT, "roles", "galaxy_real_user")
-LIB = os.path.join(ROLE, "files", "gxhpc_real_user.py")
 ENTRY_POINTS = {"runner": "gxhpc_drmaa_runner.py", "killer": "gxhpc_drmaa_killer.py", "chown": "gxhpc_chown.py"}
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="installed like the role installs them: needs root")
 
 
-def _import_by_path(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-lib = _import_by_path("gxhpc_real_user_attacks", LIB)
+lib = import_library("gxhpc_real_user_attacks")
 
 # --- installed harness ------------------------------------------------------------------------------
 

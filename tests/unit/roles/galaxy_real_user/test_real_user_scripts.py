@@ -6,7 +6,6 @@ therefore only run as root.
 """
 
 import functools
-import importlib.util
 import io
 import json
 import os
@@ -17,20 +16,9 @@ import sys
 
 import pytest
 from fake_accounts import Accounts, Gr, Pw
+from real_user_lib import LIB, ROLE, import_library
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-ROLE = os.path.join(ROOT, "roles", "galaxy_real_user")
-LIB = os.path.join(ROLE, "files", "gxhpc_real_user.py")
-
-
-def _import_by_path(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-lib = _import_by_path("gxhpc_real_user", LIB)
+lib = import_library("gxhpc_real_user")
 
 
 USERS = [

@@ -5,7 +5,6 @@ the variables: the sudoers rules, the scripts' settings (read back by the script
 tmpfiles rule and the umask drop-in.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -14,11 +13,9 @@ import subprocess
 import jinja2
 import pytest
 import yaml
+from real_user_lib import ROLE, import_library
 
 from ansible_collections.gxhpc.cluster.plugins.filter.real_user import real_user_drmaa_plan
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-ROLE = os.path.join(ROOT, "roles", "galaxy_real_user")
 
 
 def _load_yaml(*parts):
@@ -27,12 +24,7 @@ def _load_yaml(*parts):
 
 
 def _library():
-    spec = importlib.util.spec_from_file_location(
-        "gxhpc_real_user_t", os.path.join(ROLE, "files", "gxhpc_real_user.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_library("gxhpc_real_user_t")
 
 
 def _variables(**overrides):
