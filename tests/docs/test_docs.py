@@ -14,6 +14,7 @@ import time
 
 import pytest
 import yaml
+from playbook_runs import ansible_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, ".venv", "bin")
@@ -34,14 +35,7 @@ PATH_IN_TEXT = re.compile(r"`((?:docs|playbooks)/[\w./-]+\.\w+)`")
 
 
 def env():
-    return dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
-        ANSIBLE_NOCOLOR="true",
-        ANSIBLE_FORCE_COLOR="false",
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-        PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
-    )
+    return ansible_env(PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
 
 
 def run(args, **kwargs):
