@@ -92,20 +92,12 @@ docs-test: venv images
 SKIPS_FILE := $(CURDIR)/.cache/skips.txt
 export GXHPC_SKIPS_FILE := $(SKIPS_FILE)
 
-SCENARIO_TIMES := $(CURDIR)/.cache/scenario-times.txt
+# Two scenarios at a time (tools/molecule-lanes says why); MOLECULE_LANES=1 runs them one by one.
+MOLECULE_LANES ?= 2
+export MOLECULE_LANES
 
 molecule: venv images
-	@mkdir -p $(dir $(SKIPS_FILE)) && : > $(SKIPS_FILE) && : > $(SCENARIO_TIMES)
-	@for s in $(SCENARIOS); do \
-	  if [ -x molecule/$$s/skip-reason ] && molecule/$$s/skip-reason > $(SKIPS_FILE).one; then \
-	    cat $(SKIPS_FILE).one | tee -a $(SKIPS_FILE); continue; \
-	  fi; \
-	  echo "=== molecule test -s $$s"; start=$$(date +%s); \
-	  $(BIN)/molecule test -s $$s || exit 1; \
-	  echo "$$s $$(( $$(date +%s) - start ))" >> $(SCENARIO_TIMES); \
-	done; rm -f $(SKIPS_FILE).one
-	@echo "=== time per scenario (s)"; awk '{printf "%-14s %5d\n", $$1, $$2}' $(SCENARIO_TIMES)
-	@if [ -s $(SKIPS_FILE) ]; then echo "make molecule: SKIPPED:"; cat $(SKIPS_FILE); fi
+	@tools/molecule-lanes $(SCENARIOS)
 
 # One stage after the other, each timed (tools/stages prints the table at the end); the images
 # build in the background meanwhile until the first stage that starts containers.
