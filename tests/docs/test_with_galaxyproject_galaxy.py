@@ -18,11 +18,11 @@ import sys
 
 import pytest
 import yaml
+from playbook_runs import ansible_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "with_galaxyproject_galaxy")
 BIN = os.path.dirname(sys.executable)
-COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
 
 # The stand-in's tasks: what galaxyproject.galaxy does with galaxy_config, and nothing else.
 STANDIN_TASKS = """\
@@ -90,13 +90,7 @@ def site(tmp_path):
 
 
 def run(tmp_path, inventory, *extra):
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_ROLES_PATH=str(tmp_path / "roles"),
-        ANSIBLE_NOCOLOR="true",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-    )
+    env = ansible_env(ANSIBLE_ROLES_PATH=str(tmp_path / "roles"))
     command = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), os.path.join(EXAMPLE, "playbook.yml")]
     result = subprocess.run(
         [*command, *extra], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False
