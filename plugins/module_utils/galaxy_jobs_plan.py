@@ -22,16 +22,10 @@ import os
 import re
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_summary import summarize
+from ansible_collections.gxhpc.cluster.plugins.module_utils.plan_values import flag
 
 _MODE = re.compile(r"^0?[0-7]{3}$")
 _TPV_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def _flag(value):
-    """A boolean from a variable or fact that may arrive as text ('false', 'no', 'False')."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def _mapping(value):
@@ -138,7 +132,7 @@ def plan(settings, facts):
     conf_format = settings.get("galaxy_jobs_conf_format", "yaml")
     manager = settings.get("galaxy_jobs_process_manager", "gravity")
     method_setting = settings.get("galaxy_jobs_drmaa_library_path_method", "auto")
-    manage_galaxy_yml = _flag(settings.get("galaxy_jobs_manage_galaxy_yml", True))
+    manage_galaxy_yml = flag(settings.get("galaxy_jobs_manage_galaxy_yml", True))
     host = facts.get("inventory_hostname", "this host")
     galaxy_yml_path = settings.get("galaxy_jobs_galaxy_yml")
     venv = settings.get("galaxy_jobs_venv")
@@ -168,13 +162,13 @@ def plan(settings, facts):
             "galaxy_jobs_config_dir, galaxy_jobs_galaxy_yml, galaxy_jobs_venv and galaxy_jobs_drmaa_library_path must "
             f"be absolute paths; not absolute: {', '.join(relative)}."
         )
-    if not (_flag(facts.get("user_exists")) and _flag(facts.get("group_exists"))):
+    if not (flag(facts.get("user_exists")) and flag(facts.get("group_exists"))):
         problems.append(
             f"galaxy_jobs_user '{settings.get('galaxy_jobs_user')}' and galaxy_jobs_group "
             f"'{settings.get('galaxy_jobs_group')}' must exist on {host} (the job conf is readable by the group): "
             "install Galaxy first, or name its account."
         )
-    if not _flag(facts.get("galaxy_yml_is_file")):
+    if not flag(facts.get("galaxy_yml_is_file")):
         problems.append(
             f"galaxy_jobs_galaxy_yml: '{galaxy_yml_path}' is not a file on {host}. This role configures an existing "
             "Galaxy: install Galaxy first (galaxyproject.galaxy or by hand) or name its galaxy.yml."
@@ -182,7 +176,7 @@ def plan(settings, facts):
     layout_ok, gravity, gravity_handlers, database_connection = read_galaxy_yml(
         facts.get("galaxy_yml"), settings.get("galaxy_jobs_database_connection") or ""
     )
-    if _flag(facts.get("galaxy_yml_is_file")) and not layout_ok:
+    if flag(facts.get("galaxy_yml_is_file")) and not layout_ok:
         problems.append(
             f"galaxy_jobs_galaxy_yml: '{galaxy_yml_path}' must be a mapping of sections (galaxy, gravity) with "
             "gravity.handlers a mapping of handler name to settings."
@@ -212,13 +206,13 @@ def plan(settings, facts):
             )
     # A wrong library path kills the handler's runner thread while Galaxy's API keeps answering. In check mode
     # the library may be one that an earlier role of the same play has not installed yet.
-    if uses_drmaa and not _flag(facts.get("check_mode")) and not _flag(facts.get("libdrmaa_exists")):
+    if uses_drmaa and not flag(facts.get("check_mode")) and not flag(facts.get("libdrmaa_exists")):
         problems.append(
             f"galaxy_jobs_drmaa_library_path: '{library_path}' does not exist on {host}, but the job conf has DRMAA "
             f"runners ({', '.join(drmaa_runners)}). Install slurm-drmaa first (gxhpc.cluster.slurm_drmaa) or name the "
             "library."
         )
-    if not _flag(facts.get("venv_python_exists")):
+    if not flag(facts.get("venv_python_exists")):
         problems.append(
             f"galaxy_jobs_venv: '{venv}' has no bin/python on {host}; name Galaxy's virtualenv (galaxyproject.galaxy: "
             "galaxy_venv_dir). The drmaa package goes there, and the handlers' VIRTUAL_ENV must be it."

@@ -19,18 +19,13 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from ansible_collections.gxhpc.cluster.plugins.module_utils.plan_values import flag
+
 _URL = re.compile(r"^(https?|ftp|file)://")
 _CHECKSUM = re.compile(r"^(md5|sha1|sha224|sha256|sha384|sha512):\S+$")
 # get_url's <algorithm>:<URL of a checksum file>, which it fetches on every run.
 _CHECKSUM_URL = re.compile(r"^[a-z0-9]+:[a-z]+://")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _flag(value):
-    """A boolean from a fact that may arrive as text ('false', 'True')."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def _package_problems(settings, plan, distribution):
@@ -75,7 +70,7 @@ def _source_problems(settings, plan, facts):
 def _tarball_problems(settings, tarball, facts):
     """The air-gapped tarball on the controller: a file, and the sha256 it was pinned to."""
     problems = []
-    is_file = _flag(facts.get("controller_tarball_is_file"))
+    is_file = flag(facts.get("controller_tarball_is_file"))
     if not is_file:
         problems.append(
             f"slurm_drmaa_source_tarball: '{tarball}' is not a file on the Ansible controller; give the path of a "
