@@ -48,6 +48,11 @@ def read_galaxy_yml(galaxy_yml, database_connection=""):
     return ok, _mapping(gravity), _mapping(handlers), connection
 
 
+def _conf_handlers(conf):
+    """The job conf's own handlers (handling.processes), which gravity starts from the job conf."""
+    return _mapping(_mapping(conf.get("handling")).get("processes"))
+
+
 def library_method(settings, conf):
     """How DRMAA_LIBRARY_PATH reaches the handlers: gravity, systemd, runner_param or none.
 
@@ -58,8 +63,7 @@ def library_method(settings, conf):
     if method != "auto":
         return method
     manager = settings.get("galaxy_jobs_process_manager", "gravity")
-    static_handlers = _mapping(_mapping(conf.get("handling")).get("processes"))
-    if manager == "none" or (manager == "gravity" and static_handlers):
+    if manager == "none" or (manager == "gravity" and _conf_handlers(conf)):
         return "runner_param"
     return manager
 
@@ -189,9 +193,8 @@ def plan(settings, facts):
     drmaa_runners = list(summary.get("drmaa_runners") or [])
     uses_drmaa = bool(drmaa_runners)
     library = library_method(settings, conf)
-    static_handlers = _mapping(_mapping(conf.get("handling")).get("processes"))
 
-    if uses_drmaa and library == "gravity" and static_handlers:
+    if uses_drmaa and library == "gravity" and _conf_handlers(conf):
         problems.append(
             "galaxy_jobs_drmaa_library_path_method gravity: galaxy_jobs_conf defines handling.processes, which gravity "
             "starts from the job conf with the environment given there, not from gravity.handlers. Use runner_param "
