@@ -12,7 +12,9 @@ description:
     (C(platform), the platform data from the role's vars; C(distribution); C(controller_tarball_is_file) and
     C(controller_tarball_sha256) for C(slurm_drmaa_source_tarball)), a dict with C(problems) (every problem at
     once, each naming the variable), C(method) (package or source), C(include_dir), C(library_dir), C(package),
-    C(repository), C(package_library), C(tarball), C(build_tree), C(checksum_is_url) and C(library_path).
+    C(repository), C(package_library), C(tarball), C(fetch) (controller or download), C(build_tree),
+    C(checksum_is_url), C(build) (prefix, configure options, CFLAGS), C(configure_argv) and C(library_path).
+  - Whether to build is decided on the host by the C(gxhpc.cluster.slurm_drmaa_build_state) module, from this plan.
 author:
   - gxhpc.cluster contributors (@gxhpc)
 """

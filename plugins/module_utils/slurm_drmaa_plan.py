@@ -13,6 +13,10 @@ options); the rules here are those across variables, the platform and the contro
     distribution                e.g. 'Ubuntu 24.04', for the message when no package is known
     controller_tarball_is_file  slurm_drmaa_source_tarball is a file on the Ansible controller
     controller_tarball_sha256   its sha256 (read only when slurm_drmaa_source_tarball_sha256 is set)
+
+Whether a source build is (re)built is decided by ``build_state``, from what the
+``slurm_drmaa_build_state`` module reads on the host (the build record, libslurm's soname, the library and
+the tarball kept there).
 """
 
 import os
@@ -100,7 +104,9 @@ def plan(settings, facts=None):
 
     ``method`` (package or source), ``include_dir``, ``library_dir``, ``package``, ``repository``,
     ``package_library`` (each the variable, or the platform's when it is empty), ``tarball`` (its path on the
-    host), ``build_tree``, ``checksum_is_url`` and ``library_path`` (the libdrmaa.so.1 Galaxy loads).
+    host), ``fetch`` (how the tarball gets there: ``controller`` or ``download``), ``build_tree``,
+    ``checksum_is_url``, ``build`` (prefix, configure options and CFLAGS: what a build is configured with, and
+    recorded), ``configure_argv`` and ``library_path`` (the libdrmaa.so.1 Galaxy loads).
     """
     facts = facts or {}
     platform = facts.get("platform") or {}
@@ -121,9 +127,16 @@ def plan(settings, facts=None):
             settings.get("slurm_drmaa_package_library_path") or platform.get("package_library_path") or ""
         ),
         "tarball": f"{source_dir}/{tarball_name}",
+        "fetch": "controller" if tarball else "download",
         "build_tree": f"{source_dir}/build",
         "checksum_is_url": bool(_CHECKSUM_URL.match(settings.get("slurm_drmaa_source_checksum") or "")),
+        "build": {
+            "prefix": prefix,
+            "configure_options": list(settings.get("slurm_drmaa_configure_options") or []),
+            "cflags": settings.get("slurm_drmaa_cflags") or "",
+        },
     }
+    result["configure_argv"] = _configure_argv(result)
     if method == "package":
         result["library_path"] = result["package_library"]
         problems = _package_problems(settings, result, facts.get("distribution") or "this platform")
@@ -132,3 +145,71 @@ def plan(settings, facts=None):
         problems = _source_problems(settings, result, facts)
     result["problems"] = problems
     return result
+
+
+def _configure_argv(result):
+    # Explicit Slurm paths: without them configure guesses from srun on PATH and fails with "Slurm
+    # libraries/headers not found" on a host that has only the build packages. No CFLAGS: configure's own.
+    build = result["build"]
+    argv = [
+        "./configure",
+        f"--prefix={build['prefix']}",
+        f"--with-slurm-inc={result['include_dir']}",
+        f"--with-slurm-lib={result['library_dir']}",
+    ]
+    if build["cflags"]:
+        argv.append(f"CFLAGS={build['cflags']}")
+    return argv + build["configure_options"]
+
+
+# What a build is made from and against, in the order the reasons for a rebuild are given.
+_BUILD_KEY = (
+    ("source_sha256", "the tarball (sha256)"),
+    ("libslurm", "libslurm's soname"),
+    ("prefix", "the prefix"),
+    ("configure_options", "the configure options"),
+    ("cflags", "CFLAGS"),
+)
+
+
+def build_state(plan_result, host):
+    """Decide from the host's state whether a source build of slurm-drmaa is (re)built, and what it records.
+
+    ``plan_result`` is ``plan()``'s result; ``host`` what the ``slurm_drmaa_build_state`` module read::
+
+        recorded        the build record (a dict; empty when there is none)
+        libslurm        the soname of the libslurm.so to build against ('' when there is none yet)
+        library_exists  the installed libdrmaa.so.1 is there
+        tarball_sha256  the sha256 of the tarball kept on the host ('' when there is none)
+
+    Returns ``rebuild`` (when the tarball, libslurm's soname, the prefix, the configure options or CFLAGS
+    differ from the record, or the library is missing), ``reasons`` (why, one line each), ``download``
+    (whether the tarball is to be downloaded: not from the controller, and not when the kept tarball is the
+    recorded build's source and the checksum is a URL, so a re-run needs no network; a pinned digest is
+    checked by get_url locally) and ``record`` (what a build writes into the record, the version aside).
+    """
+    recorded = host.get("recorded") or {}
+    tarball_sha256 = host.get("tarball_sha256") or ""
+    wanted = {"source_sha256": tarball_sha256, "libslurm": host.get("libslurm") or "", **plan_result["build"]}
+    reasons = []
+    if not recorded:
+        reasons.append("no build is recorded")
+    else:
+        for key, what in _BUILD_KEY:
+            # A record written before slurm_drmaa_cflags existed: built with configure's own CFLAGS.
+            was = recorded.get(key, [] if key == "configure_options" else "")
+            if was != wanted[key]:
+                reasons.append(f"{what} changed: {was!r} recorded, {wanted[key]!r} now")
+    if not flag(host.get("library_exists")):
+        reasons.append(f"{plan_result['library_path']} is missing")
+    kept_is_recorded = bool(tarball_sha256) and tarball_sha256 == recorded.get("source_sha256", "")
+    return {
+        "rebuild": bool(reasons),
+        "reasons": reasons,
+        "download": plan_result["fetch"] == "download" and not (plan_result["checksum_is_url"] and kept_is_recorded),
+        "record": {
+            **wanted,
+            "tarball": os.path.basename(plan_result["tarball"]),
+            "library": plan_result["library_path"],
+        },
+    }
