@@ -17,24 +17,26 @@ SUDOERS = "/etc/sudoers.d/gxhpc-galaxy-real-user"
 JOBS = "/srv/galaxy/jobs"
 NEW_FILE_PATH = "/srv/galaxy/tmp"
 GALAXY_YML = "/srv/galaxy/config/galaxy.yml"
-VARIABLES_CHECK = "Check the galaxy_real_user variables"
-HOST_CHECK = "Check that the Galaxy user cannot change what runs as root"
-# case: (the preflight task that stops it, what its message must name)
+# One assert for every preflight problem (module_utils/galaxy_real_user_plan.py): the variables' and the host's.
+PREFLIGHT_CHECK = (
+    "Check the galaxy_real_user variables, galaxy.yml and that the Galaxy user cannot change what runs as root"
+)
+# case: (the preflight task that stops it, what its message must name: a variable rule or a host check)
 BAD_INPUTS = {
-    "user_newline": (VARIABLES_CHECK, "galaxy_real_user_galaxy_user"),
-    "user_comma": (VARIABLES_CHECK, "galaxy_real_user_galaxy_user"),
-    "user_space": (VARIABLES_CHECK, "galaxy_real_user_galaxy_user"),
-    "scripts_dir_space": (VARIABLES_CHECK, "galaxy_real_user_scripts_dir"),
-    "scripts_dir_comma": (VARIABLES_CHECK, "galaxy_real_user_scripts_dir"),
-    "scripts_dir_galaxy_writable": (VARIABLES_CHECK, "galaxy_real_user_scripts_dir"),
-    "allowed_root_slash": (VARIABLES_CHECK, "galaxy_real_user_allowed_roots"),
+    "user_newline": (PREFLIGHT_CHECK, "galaxy_real_user_galaxy_user"),
+    "user_comma": (PREFLIGHT_CHECK, "galaxy_real_user_galaxy_user"),
+    "user_space": (PREFLIGHT_CHECK, "galaxy_real_user_galaxy_user"),
+    "scripts_dir_space": (PREFLIGHT_CHECK, "galaxy_real_user_scripts_dir"),
+    "scripts_dir_comma": (PREFLIGHT_CHECK, "galaxy_real_user_scripts_dir"),
+    "scripts_dir_galaxy_writable": (PREFLIGHT_CHECK, "galaxy_real_user_scripts_dir"),
+    "allowed_root_slash": (PREFLIGHT_CHECK, "galaxy_real_user_allowed_roots"),
     # issue 12
-    "root_below_galaxy_dir": (HOST_CHECK, "'/srv/galaxy/server' (owner uid"),
-    "new_file_path_scripts_dir": (HOST_CHECK, "galaxy_real_user_new_file_path"),
-    "new_file_path_under_usr": (HOST_CHECK, "galaxy_real_user_new_file_path"),
-    "python_symlink_to_galaxy_venv": (HOST_CHECK, "'/srv/galaxy/venv' (owner uid"),
-    "galaxy_scripts_unpinned": (HOST_CHECK, "galaxy_real_user_galaxy_scripts_sha256: drmaa_external_runner.py"),
-    "galaxy_scripts_wrong_pin": (HOST_CHECK, "not the pinned"),
+    "root_below_galaxy_dir": (PREFLIGHT_CHECK, "'/srv/galaxy/server' (owner uid"),
+    "new_file_path_scripts_dir": (PREFLIGHT_CHECK, "galaxy_real_user_new_file_path"),
+    "new_file_path_under_usr": (PREFLIGHT_CHECK, "galaxy_real_user_new_file_path"),
+    "python_symlink_to_galaxy_venv": (PREFLIGHT_CHECK, "'/srv/galaxy/venv' (owner uid"),
+    "galaxy_scripts_unpinned": (PREFLIGHT_CHECK, "galaxy_real_user_galaxy_scripts_sha256: drmaa_external_runner.py"),
+    "galaxy_scripts_wrong_pin": (PREFLIGHT_CHECK, "not the pinned"),
 }
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from real_user_lib import ROLE, import_library
 
-from ansible_collections.gxhpc.cluster.plugins.filter.real_user import real_user_drmaa_plan
+from ansible_collections.gxhpc.cluster.plugins.module_utils.galaxy_real_user_plan import drmaa_plan
 
 
 def _load_yaml(*parts):
@@ -36,8 +36,8 @@ def _variables(**overrides):
         variables["galaxy_real_user_new_file_path"],
     ]
     variables["ansible_managed"] = "Ansible managed"
-    # What the preflight host checks hand the settings template (gxhpc_real_user.preflight).
-    variables["__galaxy_real_user_host"] = {
+    # What the preflight host checks hand the settings template (gxhpc_real_user.preflight), through the plan.
+    host = {
         "uid_min": 1000,
         "uid_max": 59999,
         "gid_min": 1000,
@@ -47,17 +47,17 @@ def _variables(**overrides):
             {"path": "/srv/galaxy/tmp", "real": "/data/galaxy/tmp"},
         ],
     }
+    drmaa = overrides.pop("drmaa", None)
     variables.update(overrides)
-    # What preflight decided for drmaa (the real_user_drmaa_plan filter), on Debian 12 unless given.
-    variables.setdefault(
-        "__galaxy_real_user_drmaa",
-        real_user_drmaa_plan(
+    # What preflight's plan decided for drmaa (module_utils/galaxy_real_user_plan.py), on Debian 12 unless given.
+    if drmaa is None:
+        drmaa = drmaa_plan(
             variables,
             variables["__galaxy_real_user_python_drmaa_package"],
             variables["__galaxy_real_user_venv_packages"],
             "3.11",
-        ),
-    )
+        )
+    variables["__galaxy_real_user_plan"] = {"host": host, "drmaa": drmaa}
     return variables
 
 
@@ -137,13 +137,13 @@ def test_settings_point_the_scripts_at_the_drmaa_venv_where_the_distribution_has
     lib = _library()
     variables = _variables(galaxy_real_user_drmaa_python_path=["/srv/galaxy/venv/lib/python3.13/site-packages"])
     variables.update(_load_yaml("vars", "Debian_13.yml"))
-    plan = real_user_drmaa_plan(
+    plan = drmaa_plan(
         variables,
         variables["__galaxy_real_user_python_drmaa_package"],
         variables["__galaxy_real_user_venv_packages"],
         "3.13",
     )
-    config = lib.Config.from_dict(json.loads(render("real_user.json.j2", __galaxy_real_user_drmaa=plan)))
+    config = lib.Config.from_dict(json.loads(render("real_user.json.j2", drmaa=plan)))
     assert config.drmaa_python_path == [
         "/usr/local/libexec/gxhpc/drmaa-venv/lib/python3.13/site-packages",
         "/srv/galaxy/venv/lib/python3.13/site-packages",

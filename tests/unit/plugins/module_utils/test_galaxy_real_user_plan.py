@@ -1,16 +1,22 @@
-"""Unit tests of the galaxy_real_user preflight filters."""
+"""The galaxy_real_user role's plan: its settings rules, the scripts' drmaa, galaxy.yml, the host checks' answer."""
 
+import json
 import os
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.gxhpc.cluster.plugins.filter.real_user import (
     FilterModule,
-    real_user_drmaa_plan,
+    galaxy_real_user_plan,
     real_user_galaxy_config,
-    real_user_problems,
+)
+from ansible_collections.gxhpc.cluster.plugins.module_utils.galaxy_real_user_plan import (
+    drmaa_plan,
+    plan,
+    settings_problems,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -52,7 +58,7 @@ def with_(**changes):
 
 
 def test_good_settings_have_no_problems():
-    assert real_user_problems(GOOD) == []
+    assert settings_problems(GOOD) == []
 
 
 def test_the_role_defaults_have_no_problems():
@@ -63,7 +69,7 @@ def test_the_role_defaults_have_no_problems():
         defaults["galaxy_real_user_job_working_directory"],
         defaults["galaxy_real_user_new_file_path"],
     ]
-    assert real_user_problems(rendered) == []
+    assert settings_problems(rendered) == []
 
 
 @pytest.mark.parametrize(
@@ -71,7 +77,7 @@ def test_the_role_defaults_have_no_problems():
     ["gal axy", "galaxy\n", "galaxy\nALL ALL=(ALL) NOPASSWD: ALL", "galaxy,root", "gal:axy", "ga=l", "", "root", 5],
 )
 def test_bad_galaxy_user(value):
-    problems = real_user_problems(with_(galaxy_real_user_galaxy_user=value))
+    problems = settings_problems(with_(galaxy_real_user_galaxy_user=value))
     assert len(problems) == 1
     assert problems[0].startswith("galaxy_real_user_galaxy_user: %r " % (value,))
 
@@ -97,21 +103,21 @@ def test_bad_galaxy_user(value):
     ],
 )
 def test_bad_script_paths(value):
-    problems = real_user_problems(with_(galaxy_real_user_scripts_dir=value))
+    problems = settings_problems(with_(galaxy_real_user_scripts_dir=value))
     assert problems, value
     assert problems[0].startswith("galaxy_real_user_scripts_dir: %r " % (value,))
 
 
 def test_scripts_dir_inside_galaxy_trees_is_refused():
-    problems = real_user_problems(with_(galaxy_real_user_scripts_dir="/srv/galaxy/server/scripts"))
+    problems = settings_problems(with_(galaxy_real_user_scripts_dir="/srv/galaxy/server/scripts"))
     assert len(problems) == 1
     assert "Galaxy user can write" in problems[0]
-    assert real_user_problems(with_(galaxy_real_user_scripts_dir="/usr/local/bin"))
+    assert settings_problems(with_(galaxy_real_user_scripts_dir="/usr/local/bin"))
 
 
 @pytest.mark.parametrize("name", ["galaxy_real_user_python", "galaxy_real_user_config_file"])
 def test_other_paths(name):
-    assert real_user_problems(with_(**{name: "/usr/bin/python3 -c"}))[0].startswith(name + ":")
+    assert settings_problems(with_(**{name: "/usr/bin/python3 -c"}))[0].startswith(name + ":")
 
 
 @pytest.mark.parametrize(
@@ -119,7 +125,7 @@ def test_other_paths(name):
     [["/"], ["/etc"], ["/srv/galaxy/jobs", "/home"], ["relative"], [], "/srv/galaxy/jobs", ["/srv/galaxy/jobs\n"]],
 )
 def test_bad_allowed_roots(roots):
-    problems = real_user_problems(with_(galaxy_real_user_allowed_roots=roots))
+    problems = settings_problems(with_(galaxy_real_user_allowed_roots=roots))
     assert problems
     assert problems[0].startswith("galaxy_real_user_allowed_roots:")
 
@@ -127,7 +133,7 @@ def test_bad_allowed_roots(roots):
 @pytest.mark.parametrize("name", ["galaxy_real_user_job_working_directory", "galaxy_real_user_new_file_path"])
 @pytest.mark.parametrize("value", ["/", "/tmp", "/etc", "tmp", "/srv/gal axy"])
 def test_bad_galaxy_directories(name, value):
-    problems = real_user_problems(with_(**{name: value}))
+    problems = settings_problems(with_(**{name: value}))
     assert any(problem.startswith(name + ":") for problem in problems), problems
 
 
@@ -147,18 +153,12 @@ def test_bad_galaxy_directories(name, value):
         ("galaxy_real_user_sudoers_name", "gxhpc.real_user"),
         ("galaxy_real_user_sudoers_name", "gxhpc~"),
         ("galaxy_real_user_sudoers_name", "../sudoers"),
-        ("galaxy_real_user_scripts_source", "github"),
-        ("galaxy_real_user_umask", "077"),
-        ("galaxy_real_user_umask", 27),
-        ("galaxy_real_user_umask", "0002"),
-        ("galaxy_real_user_umask_method", "profile"),
         ("galaxy_real_user_galaxy_service", "galaxy"),
         ("galaxy_real_user_galaxy_service", "galaxy.service\nExecStart=/bin/sh"),
         ("galaxy_real_user_new_file_path_max_age", "7"),
         ("galaxy_real_user_new_file_path_max_age", "0d"),
         ("galaxy_real_user_new_file_path_max_age", "7d\n"),
         ("galaxy_real_user_cleanup_on_calendar", "daily\nExecStart=/bin/sh"),
-        ("galaxy_real_user_syslog_facility", "kern"),
         ("galaxy_real_user_real_system_username", "user email"),
         ("galaxy_real_user_real_system_username", "root"),
         ("galaxy_real_user_drmaa_python_path", "/srv/galaxy/venv"),
@@ -173,9 +173,31 @@ def test_bad_galaxy_directories(name, value):
     ],
 )
 def test_other_bad_values(name, value):
-    problems = real_user_problems(with_(**{name: value}))
+    problems = settings_problems(with_(**{name: value}))
     assert len(problems) == 1, problems
     assert problems[0].startswith(name + ":")
+
+
+# Choices are the argument spec's alone: it refuses these before preflight runs.
+ARGUMENT_SPEC = os.path.join(ROLE, "meta", "argument_specs.yml")
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("galaxy_real_user_scripts_source", "github"),
+        ("galaxy_real_user_umask", "077"),
+        ("galaxy_real_user_umask", 27),
+        ("galaxy_real_user_umask", "0002"),
+        ("galaxy_real_user_umask_method", "profile"),
+        ("galaxy_real_user_syslog_facility", "kern"),
+    ],
+)
+def test_bad_choices_are_refused_by_the_argument_spec(name, value):
+    with open(ARGUMENT_SPEC) as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    (message,) = ArgumentSpecValidator(spec).validate({name: value}).error_messages
+    assert message.startswith(f"value of {name} must be one of: ")
 
 
 @pytest.mark.parametrize(
@@ -197,26 +219,26 @@ def test_other_bad_values(name, value):
     ],
 )
 def test_other_good_values(name, value):
-    assert real_user_problems(with_(**{name: value})) == []
+    assert settings_problems(with_(**{name: value})) == []
 
 
 def test_messages_name_the_variable_the_value_and_what_is_accepted():
-    (message,) = real_user_problems({"galaxy_real_user_galaxy_user": "gal\naxy"})
+    (message,) = settings_problems({"galaxy_real_user_galaxy_user": "gal\naxy"})
     assert message.startswith("galaxy_real_user_galaxy_user: 'gal\\naxy' ")
     assert "plain user name" in message
 
 
 def test_only_present_variables_are_checked():
-    assert real_user_problems({}) == []
+    assert settings_problems({}) == []
 
 
 def test_input_must_be_a_dict():
     with pytest.raises(AnsibleFilterError):
-        real_user_problems(["galaxy"])
+        galaxy_real_user_plan(["galaxy"])
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"real_user_problems", "real_user_drmaa_plan", "real_user_galaxy_config"}
+    assert set(FilterModule().filters()) == {"galaxy_real_user_plan", "real_user_galaxy_config"}
 
 
 # --- where the scripts' drmaa comes from --------------------------------------------------------------
@@ -235,7 +257,7 @@ def platform_vars(name):
 
 
 def test_debian_12_gets_the_distribution_package():
-    plan = real_user_drmaa_plan(DRMAA_SETTINGS, "python3-drmaa", VENV_PACKAGES, "3.11")
+    plan = drmaa_plan(DRMAA_SETTINGS, "python3-drmaa", VENV_PACKAGES, "3.11")
     assert plan["method"] == "package"
     assert plan["apt_packages"] == ["python3-drmaa"]
     assert plan["python_path"] == []
@@ -246,7 +268,7 @@ def test_debian_13_gets_drmaa_from_pip_in_a_root_owned_venv_the_settings_point_a
     settings = dict(
         DRMAA_SETTINGS, galaxy_real_user_drmaa_python_path=["/srv/galaxy/venv/lib/python3.13/site-packages"]
     )
-    plan = real_user_drmaa_plan(settings, "", VENV_PACKAGES, "3.13")
+    plan = drmaa_plan(settings, "", VENV_PACKAGES, "3.13")
     assert plan["method"] == "pip"
     assert plan["apt_packages"] == VENV_PACKAGES
     assert plan["venv"] == "/usr/local/libexec/gxhpc/drmaa-venv"
@@ -261,7 +283,7 @@ def test_debian_13_gets_drmaa_from_pip_in_a_root_owned_venv_the_settings_point_a
 
 def test_the_venv_follows_the_scripts_dir_and_the_version_is_overridable():
     settings = dict(DRMAA_SETTINGS, galaxy_real_user_scripts_dir="/opt/gx", galaxy_real_user_drmaa_version="0.7.8")
-    plan = real_user_drmaa_plan(settings, "", VENV_PACKAGES, "3.12")
+    plan = drmaa_plan(settings, "", VENV_PACKAGES, "3.12")
     assert plan["pip_name"] == "drmaa==0.7.8"
     assert plan["python_path"] == ["/opt/gx/drmaa-venv/lib/python3.12/site-packages"]
 
@@ -269,7 +291,7 @@ def test_the_venv_follows_the_scripts_dir_and_the_version_is_overridable():
 def test_the_venv_site_packages_is_listed_once():
     site = "/usr/local/libexec/gxhpc/drmaa-venv/lib/python3.13/site-packages"
     settings = dict(DRMAA_SETTINGS, galaxy_real_user_drmaa_python_path=[site])
-    assert real_user_drmaa_plan(settings, "", VENV_PACKAGES, "3.13")["python_path"] == [site]
+    assert drmaa_plan(settings, "", VENV_PACKAGES, "3.13")["python_path"] == [site]
 
 
 @pytest.mark.parametrize("package", ["python3-drmaa", ""])
@@ -279,7 +301,7 @@ def test_install_false_installs_nothing_and_keeps_the_given_path(package):
         galaxy_real_user_install_python_drmaa=False,
         galaxy_real_user_drmaa_python_path=["/opt/drmaa/site-packages"],
     )
-    plan = real_user_drmaa_plan(settings, package, VENV_PACKAGES, None)
+    plan = drmaa_plan(settings, package, VENV_PACKAGES, None)
     assert plan["method"] == "none"
     assert plan["apt_packages"] == []
     assert plan["python_path"] == ["/opt/drmaa/site-packages"]
@@ -288,26 +310,26 @@ def test_install_false_installs_nothing_and_keeps_the_given_path(package):
 
 def test_galaxy_scripts_cannot_use_the_venv():
     settings = dict(DRMAA_SETTINGS, galaxy_real_user_scripts_source="galaxy")
-    plan = real_user_drmaa_plan(settings, "", VENV_PACKAGES, None)
+    plan = drmaa_plan(settings, "", VENV_PACKAGES, None)
     assert plan["apt_packages"] == []
     (problem,) = plan["problems"]
     assert problem.startswith("galaxy_real_user_install_python_drmaa: true")
     assert "galaxy_real_user_scripts_source: galaxy" in problem
     # Where the distribution has the package, Galaxy's scripts get it as before.
-    assert real_user_drmaa_plan(settings, "python3-drmaa", VENV_PACKAGES, None)["problems"] == []
+    assert drmaa_plan(settings, "python3-drmaa", VENV_PACKAGES, None)["problems"] == []
 
 
 @pytest.mark.parametrize("version", [None, "", "3", "3.13\n", "../../etc", "2.7"])
 def test_an_unknown_interpreter_version_is_a_problem(version):
-    plan = real_user_drmaa_plan(DRMAA_SETTINGS, "", VENV_PACKAGES, version)
+    plan = drmaa_plan(DRMAA_SETTINGS, "", VENV_PACKAGES, version)
     (problem,) = plan["problems"]
     assert problem.startswith("galaxy_real_user_install_python_drmaa:")
     assert repr(version) in problem
 
 
-def test_drmaa_plan_input_must_be_a_dict():
-    with pytest.raises(AnsibleFilterError):
-        real_user_drmaa_plan(["x"], "", VENV_PACKAGES, "3.13")
+def test_plan_input_must_be_a_dict_and_names_the_filter():
+    with pytest.raises(AnsibleFilterError, match="galaxy_real_user_plan expects a dict"):
+        galaxy_real_user_plan("x", {})
 
 
 def test_platform_vars_debian_13_has_no_package_debian_has_one():
@@ -317,7 +339,7 @@ def test_platform_vars_debian_13_has_no_package_debian_has_one():
     assert trixie["__galaxy_real_user_python_drmaa_package"] == ""
     assert "python3-venv" in debian["__galaxy_real_user_venv_packages"]
     merged = dict(debian, **trixie)
-    plan = real_user_drmaa_plan(
+    plan = drmaa_plan(
         DRMAA_SETTINGS,
         merged["__galaxy_real_user_python_drmaa_package"],
         merged["__galaxy_real_user_venv_packages"],
@@ -382,3 +404,117 @@ def test_real_user_galaxy_config_options():
     assert real_user_galaxy_config(GALAXY_SETTINGS, SCRIPTS)["galaxy"]["job_working_directory"] == "/srv/galaxy/jobs"
     with pytest.raises(AnsibleFilterError, match="expects a dict"):
         real_user_galaxy_config([], SCRIPTS)
+
+
+# -- plan: the settings, Galaxy's scripts, the host checks and galaxy.yml, every problem at once ---------------
+
+HOST = {
+    "problems": [],
+    "allowed_roots": [{"path": "/srv/galaxy/jobs", "real": "/srv/galaxy/jobs"}],
+    "python_version": "3.11",
+    "uid_min": 1000,
+    "uid_max": 59999,
+    "gid_min": 1000,
+    "gid_max": 59999,
+}
+PLAN_SETTINGS = with_(
+    galaxy_real_user_install_python_drmaa=True,
+    galaxy_real_user_drmaa_version="0.7.9",
+    galaxy_real_user_manage_galaxy_config=True,
+    galaxy_real_user_sudo_setenv=False,
+    galaxy_real_user_assign_all_groups=False,
+)
+
+
+def facts(**changes):
+    given = {
+        "galaxy_scripts": {},
+        "host_rc": 0,
+        "host_stdout": json.dumps(HOST),
+        "host_stderr": "",
+        "drmaa_package": "python3-drmaa",
+        "venv_packages": VENV_PACKAGES,
+        "script_names": SCRIPTS,
+        "galaxy_yml_read": True,
+        "galaxy_yml": {"galaxy": {"admin_users": "a@example.org"}},
+        "galaxy_yml_error": "",
+    }
+    given.update(changes)
+    return given
+
+
+def test_plan_of_a_good_host():
+    result = plan(PLAN_SETTINGS, facts())
+    assert result["problems"] == []
+    assert result["host"] == HOST
+    assert result["drmaa"]["method"] == "package"
+    assert result["galaxy_job_working_directory"] == ""
+    # galaxy.yml sets no job_working_directory: the role sets it.
+    assert result["galaxy_config"]["galaxy"]["job_working_directory"] == "/srv/galaxy/jobs"
+    assert (
+        result["galaxy_config"]["galaxy"]["external_chown_script"] == "sudo -n /usr/local/libexec/gxhpc/gxhpc_chown.py"
+    )
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        {"host_rc": 1, "host_stdout": "", "host_stderr": "Traceback: KeyError 'python'"},
+        {"host_rc": 0, "host_stdout": "not json"},
+        {"host_rc": 0, "host_stdout": "[]"},
+        {"host_rc": 0, "host_stdout": '{"allowed_roots": []}'},
+        {"host_rc": "", "host_stdout": json.dumps(HOST), "host_stderr": "the script task was skipped"},
+    ],
+)
+def test_no_answer_from_the_host_checks_is_a_problem(host):
+    """Fail closed: without the host checks' answer nothing says the Galaxy user cannot change what root runs."""
+    result = plan(PLAN_SETTINGS, facts(**host))
+    assert result["problems"][0].startswith("galaxy_real_user: the host checks (gxhpc_real_user.py preflight) gave no")
+    assert result["host"] == {}
+
+
+def test_an_answer_already_parsed_is_read_as_it_is():
+    assert plan(PLAN_SETTINGS, facts(host_stdout=dict(HOST)))["host"] == HOST
+
+
+def test_host_problems_settings_problems_and_galaxy_yml_problems_at_once():
+    host = dict(HOST, problems=["galaxy_real_user_new_file_path: '/srv/galaxy/tmp' is owned by galaxy."])
+    result = plan(
+        dict(PLAN_SETTINGS, galaxy_real_user_sudoers_name="a.b"),
+        facts(host_stdout=json.dumps(host), galaxy_yml={"galaxy": {"job_working_directory": "/data/jobs"}}),
+    )
+    assert [problem.split(":")[0] for problem in result["problems"]] == [
+        "galaxy_real_user_sudoers_name",
+        "galaxy_real_user_new_file_path",
+        "galaxy_real_user_job_working_directory",
+    ]
+    assert "('/data/jobs'); the chown script would refuse every job" in result["problems"][2]
+
+
+def test_an_unreadable_galaxy_yml_is_a_problem_unless_the_role_leaves_it_alone():
+    unread = facts(galaxy_yml_read=False, galaxy_yml=None, galaxy_yml_error="file not found")
+    (problem,) = plan(PLAN_SETTINGS, unread)["problems"]
+    assert problem.startswith("galaxy_real_user_galaxy_config_file: '/srv/galaxy/config/galaxy.yml' cannot be read")
+    assert "(file not found)" in problem
+    alone = plan(dict(PLAN_SETTINGS, galaxy_real_user_manage_galaxy_config=False), unread)
+    assert alone["problems"] == []
+    assert alone["galaxy_job_working_directory"] is None
+
+
+def test_galaxy_yml_with_the_same_job_working_directory_is_kept():
+    result = plan(PLAN_SETTINGS, facts(galaxy_yml={"galaxy": {"job_working_directory": "/srv/galaxy/jobs"}}))
+    assert result["problems"] == []
+    assert "job_working_directory" not in result["galaxy_config"]["galaxy"]
+
+
+def test_galaxys_own_scripts_must_be_there():
+    settings = dict(PLAN_SETTINGS, galaxy_real_user_scripts_source="galaxy")
+    result = plan(settings, facts(galaxy_scripts={"drmaa_external_runner.py": True, "external_chown_script.py": False}))
+    (problem,) = result["problems"]
+    assert problem.startswith("galaxy_real_user_scripts_source is galaxy, but external_chown_script.py is not in")
+
+
+def test_the_drmaa_venv_follows_the_host_checks_python_version():
+    result = plan(PLAN_SETTINGS, facts(drmaa_package="", host_stdout=json.dumps(dict(HOST, python_version="3.13"))))
+    assert result["problems"] == []
+    assert result["drmaa"]["python_path"] == ["/usr/local/libexec/gxhpc/drmaa-venv/lib/python3.13/site-packages"]
