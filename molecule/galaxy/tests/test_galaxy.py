@@ -1,7 +1,8 @@
-"""What a Galaxy admin checks after connecting Galaxy to Slurm: an upload runs as a Slurm job with
-the resources its destination asked for, and Slurm's accounting remembers the job after slurmctld
-has forgotten it. Variant 1 (CLI runner) always runs; variant 2 (DRMAA runner) needs a slurm-drmaa
-release tarball, SLURM_DRMAA_TARBALL or ../shared/slurm-drmaa's (as molecule.yml picks it).
+"""What a Galaxy admin checks after connecting Galaxy to Slurm: an upload is taken from PostgreSQL by
+one of gravity's two job handlers (never the web worker) and runs as a Slurm job with the resources
+its destination asked for, and Slurm's accounting remembers the job after slurmctld has forgotten
+it. Variant 1 (CLI runner) always runs; variant 2 (DRMAA runner) needs a slurm-drmaa release
+tarball, SLURM_DRMAA_TARBALL or ../shared/slurm-drmaa's (as molecule.yml picks it).
 
 The tests run on the Molecule host and talk to Galaxy with bioblend over the container's address.
 """
@@ -14,6 +15,7 @@ import time
 import uuid
 
 import pytest
+import yaml
 from bioblend import ConnectionError as GalaxyConnectionError
 from bioblend.galaxy import GalaxyInstance
 
@@ -24,6 +26,11 @@ DBD_PASSWORD = "gxhpc-e2e-dbd-S3cr3t-9f41"  # noqa: S105  a throwaway container'
 # What both destinations of molecule.yml ask Slurm for.
 DESTINATION_CPUS = 2
 DESTINATION_MEM_MB = 300
+# gravity's job handlers (galaxy.yml: gravity.handlers.handler, processes 2): their Galaxy server names
+# and gravity's systemd units (galaxy-handler@<process>), which log to the journal, as the web worker's does.
+HANDLER_UNITS = {"handler_0": "galaxy-handler@0.service", "handler_1": "galaxy-handler@1.service"}
+WEB_UNIT = "galaxy-gunicorn.service"
+GALAXY_YML = "/srv/galaxy/config/galaxy.yml"
 # Slurm's job ids are positive integers.
 SLURM_JOB_ID = re.compile(r"^[1-9][0-9]*$")
 UPLOAD_TIMEOUT = 300
@@ -138,6 +145,33 @@ def _upload_with_fetch(user, history_id, content):
     return result["outputs"][0]["id"], result["jobs"][0]["id"]
 
 
+def _journal(host, unit):
+    return host.check_output("journalctl --no-pager -o cat -u %s", unit)
+
+
+def _check_a_handler_ran_it(host, admin, job_id, handler, external_id, runner):
+    """The job's handler (Galaxy's destination params for the job) is one of gravity's handlers, whose log
+    shows it dispatching and submitting the job; the web worker's log never mentions dispatching it."""
+    assert handler in HANDLER_UNITS, "job %s was handled by %r, not one of %s" % (
+        job_id,
+        handler,
+        sorted(HANDLER_UNITS),
+    )
+    decoded = admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"]
+    handler_log = _journal(host, HANDLER_UNITS[handler])
+    assert "(%d) Job dispatched" % decoded in handler_log, "%s's log does not show job %d dispatched" % (
+        handler,
+        decoded,
+    )
+    queued = "(%d) queued as %s" if runner == "slurm" else "(%d) queued with identifier: %s"
+    assert queued % (decoded, external_id) in handler_log, "%s's log does not show job %d queued as %s" % (
+        handler,
+        decoded,
+        external_id,
+    )
+    assert "(%d) Job dispatched" % decoded not in _journal(host, WEB_UNIT), "the web worker dispatched job %d" % decoded
+
+
 def _slurm_job_is_forgotten(host, job_id):
     return host.run("scontrol show job %s" % job_id).rc != 0
 
@@ -159,6 +193,7 @@ def _check_upload(host, admin, user, label, upload, runner):
     external_id = job["external_id"]
     assert SLURM_JOB_ID.match(external_id or ""), "external id %r is not a Slurm job id" % external_id
     assert destination["Runner Job ID"] == external_id, destination
+    _check_a_handler_ran_it(host, admin, job_id, destination["Handler"], external_id, runner)
 
     # GALAXY_SLOTS and GALAXY_MEMORY_MB as the job script saw them: Galaxy's core job metrics
     # record both from inside the job.
@@ -179,6 +214,47 @@ def test_galaxy_runs_as_the_galaxy_user(host):
     gunicorn = host.process.filter(comm="gunicorn")
     assert gunicorn, "no gunicorn process"
     assert {p.user for p in gunicorn} == {"galaxy"}
+
+
+def _environment(host, unit):
+    """The environment of a unit's main process, as a dict."""
+    pid = host.check_output("systemctl show --property MainPID --value %s", unit)
+    assert pid not in ("", "0"), "%s is not running" % unit
+    text = host.check_output("tr '\\0' '\\n' < /proc/%s/environ", pid)
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def test_galaxy_database_is_postgresql(host):
+    galaxy_yml = host.file(GALAXY_YML).content_string
+    assert "database_connection: postgresql:///galaxy" in galaxy_yml
+    tables = host.check_output(
+        "runuser -u postgres -- psql -tAc \"SELECT count(*) FROM pg_tables WHERE tablename = 'job'\" galaxy"
+    )
+    assert tables == "1", "Galaxy's job table is not in PostgreSQL's galaxy database"
+
+
+def test_two_job_handlers_run_as_galaxy(host):
+    for unit_name in HANDLER_UNITS.values():
+        unit = host.service(unit_name)
+        assert unit.is_running, "%s is not running" % unit.name
+        assert host.check_output("systemctl show --property User --value %s", unit.name) == "galaxy"
+
+
+def test_drmaa_library_path_reaches_the_handlers_only_from_galaxy_jobs(host):
+    """DRMAA_LIBRARY_PATH is in the handlers' environment because galaxy_jobs put it into gravity.handlers in
+    galaxy.yml; the web worker, which runs no jobs, has none, and nothing else (a drop-in, the job conf) sets it."""
+    gravity = yaml.safe_load(host.file(GALAXY_YML).content_string)["gravity"]
+    configured = (gravity["handlers"]["handler"].get("environment") or {}).get("DRMAA_LIBRARY_PATH")
+    if not os.path.isfile(DRMAA_TARBALL):
+        assert configured is None, "no DRMAA runner, yet galaxy.yml sets DRMAA_LIBRARY_PATH %r" % configured
+        return
+    assert configured and host.file(configured).exists, "galaxy.yml's handlers get DRMAA_LIBRARY_PATH %r" % configured
+    assert "DRMAA_LIBRARY_PATH" not in (gravity.get("gunicorn") or {}).get("environment", {})
+    for unit in HANDLER_UNITS.values():
+        assert _environment(host, unit).get("DRMAA_LIBRARY_PATH") == configured, unit
+        assert host.check_output("systemctl show --property DropInPaths --value %s", unit) == "", unit
+    assert "DRMAA_LIBRARY_PATH" not in _environment(host, WEB_UNIT)
+    assert "drmaa_library_path" not in host.file("/srv/galaxy/config/job_conf.yml").content_string
 
 
 def test_variant1_cli_runner_upload_runs_on_slurm(host, admin, user):
