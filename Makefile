@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/.cache/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/gxhpc/cluster
 # Every Molecule scenario, in the order `make test` runs them.
-SCENARIOS ?= default realuser multinode drmaa galaxy
+SCENARIOS ?= default realuser multinode drmaa galaxy pulsar
 DISTROS := 12 13
 
 # slurm-drmaa for the tests: SLURM_DRMAA_TARBALL when set, else the release tarball beside the

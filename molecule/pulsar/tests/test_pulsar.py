@@ -1,0 +1,202 @@
+"""Galaxy runs a real tool on a Slurm cluster it shares no filesystem with, through Pulsar's REST transport.
+
+Runs on the Molecule host: bioblend talks to Galaxy over the Galaxy container's address, and the cluster
+host (gxhpc-pulsar-hpc) is reached with node(). The tests run in file order: the hosts share nothing,
+Pulsar runs as its own account, cat1 reaches ok through Pulsar and Slurm, a job survives Pulsar being
+stopped while Slurm runs it, and the token is in no log on the cluster's host.
+"""
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+import testinfra
+from bioblend import ConnectionError as GalaxyConnectionError
+from bioblend.galaxy import GalaxyInstance
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+GALAXY = "gxhpc-pulsar-galaxy"
+CLUSTER = "gxhpc-pulsar-hpc"
+testinfra_hosts = [f"ansible://{GALAXY}?ansible_inventory={INVENTORY}"]
+# From molecule.yml: the bootstrap key in galaxy.yml, the admin in admin_users, Pulsar's token.
+BOOTSTRAP_API_KEY = "gxhpc-e2e-bootstrap-key-a41f07"
+ADMIN_EMAIL = "admin@example.org"
+PULSAR_TOKEN = "gxhpc-e2e-pulsar-token-3b8e61d0"  # noqa: S105  a throwaway container's test token
+JOB_TIMEOUT = 300
+# A restart of Galaxy (converge changed the job conf) takes 1 to 6 minutes on a busy 2-core machine.
+GALAXY_START_TIMEOUT = 600
+
+
+def node(name):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+def run_ok(host, command):
+    result = host.run(command)
+    assert result.rc == 0, f"{command!r} failed ({result.rc}): {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def wait_for(predicate, timeout, interval=1.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    return node(CLUSTER)
+
+
+@pytest.fixture(scope="module")
+def galaxy_url(host):
+    return "http://%s:8080" % host.check_output("hostname -I").split()[0]
+
+
+@pytest.fixture(scope="module")
+def bootstrap(galaxy_url):
+    gi = GalaxyInstance(galaxy_url, key=BOOTSTRAP_API_KEY)
+    deadline = time.monotonic() + GALAXY_START_TIMEOUT
+    while True:
+        try:
+            gi.config.get_version()
+            return gi
+        except GalaxyConnectionError:
+            assert time.monotonic() < deadline, "Galaxy at %s does not answer" % galaxy_url
+            time.sleep(3)
+
+
+def _user_instance(bootstrap, galaxy_url, email):
+    users = bootstrap.users.get_users(f_email=email)
+    user = users[0] if users else bootstrap.users.create_local_user(email.split("@")[0], email, uuid.uuid4().hex)
+    return GalaxyInstance(galaxy_url, key=bootstrap.users.get_or_create_user_apikey(user["id"]))
+
+
+@pytest.fixture(scope="module")
+def admin(bootstrap, galaxy_url):
+    return _user_instance(bootstrap, galaxy_url, ADMIN_EMAIL)
+
+
+@pytest.fixture(scope="module")
+def user(bootstrap, galaxy_url):
+    return _user_instance(bootstrap, galaxy_url, "pulsar-user@example.org")
+
+
+def _wait_ok(gi, dataset_id, label):
+    start = time.monotonic()
+    dataset = gi.datasets.wait_for_dataset(dataset_id, maxwait=JOB_TIMEOUT, interval=0.5, check=False)
+    print("%s: '%s' after %.1f s" % (label, dataset["state"], time.monotonic() - start))
+    return dataset
+
+
+def _upload(gi, history_id, content, name):
+    """A pasted dataset through upload1, which runs on Galaxy's side (the local runner)."""
+    result = gi.tools.paste_content(content, history_id, file_type="txt", file_name=name)
+    dataset = _wait_ok(gi, result["outputs"][0]["id"], "upload " + name)
+    assert dataset["state"] == "ok", dataset
+    assert gi.datasets.download_dataset(dataset["id"]).decode() == content
+    return dataset["id"]
+
+
+def _start_cat1(gi, history_id, first, second):
+    inputs = {"input1": {"src": "hda", "id": first}, "queries_0|input2": {"src": "hda", "id": second}}
+    result = gi.tools.run_tool(history_id, "cat1", inputs)
+    return result["outputs"][0]["id"], result["jobs"][0]["id"]
+
+
+def _two_inputs(user, label):
+    history_id = user.histories.create_history(name="gxhpc pulsar %s" % label)["id"]
+    contents = ["first %s %s\n" % (label, uuid.uuid4().hex), "second %s %s\n" % (label, uuid.uuid4().hex)]
+    ids = [_upload(user, history_id, text, "%s-%d.txt" % (label, n)) for n, text in enumerate(contents)]
+    return history_id, ids, "".join(contents)
+
+
+def _slurm_accounting(cluster, pulsar_job_id):
+    """State and user of Pulsar's Slurm job for this Pulsar job (named pulsar_<id> by Pulsar), from slurmdbd."""
+    command = "sacct --noheader --parsable2 --allocations --format=State,User --name=pulsar_%s" % pulsar_job_id
+    return wait_for(lambda: run_ok(cluster, command).strip() or None, 60, interval=2)
+
+
+def _check_ran_through_pulsar(admin, cluster, job_id):
+    destination = admin.jobs.get_destination_params(job_id)
+    assert destination["Runner"] == "pulsar_rest", destination
+    pulsar_job_id = admin.jobs.show_job(job_id, full_details=True)["external_id"]
+    assert pulsar_job_id, "Galaxy recorded no Pulsar job id"
+    assert _slurm_accounting(cluster, pulsar_job_id) == "COMPLETED|pulsar"
+
+
+def test_the_hosts_share_no_volume():
+    """Nothing Galaxy's host mounts is mounted on the cluster's (the host's cgroup tree aside)."""
+
+    def sources(name):
+        mounts = json.loads(subprocess.check_output(["docker", "inspect", "-f", "{{json .Mounts}}", name]))
+        return {m.get("Name") or m["Source"] for m in mounts} - {"/sys/fs/cgroup"}
+
+    common = sources(GALAXY) & sources(CLUSTER)
+    assert not common, "the Galaxy and cluster containers share %s" % common
+
+
+def test_galaxy_host_has_no_cluster_and_cluster_no_galaxy(host, cluster):
+    assert not host.file("/etc/munge/munge.key").exists, "Galaxy's host has a MUNGE key"
+    assert not host.file("/etc/slurm/slurm.conf").exists, "Galaxy's host has a slurm.conf"
+    assert not cluster.file("/srv/galaxy").exists, "the cluster host has Galaxy's files"
+
+
+def test_pulsar_runs_as_its_account_with_a_private_app_yml(cluster):
+    assert cluster.service("pulsar").is_running
+    servers = cluster.process.filter(comm="pulsar-serve")
+    assert servers, "no pulsar-serve process"
+    assert {p.user for p in servers} == {"pulsar"}
+    app_yml = cluster.file("/etc/pulsar/app.yml")
+    assert (app_yml.user, app_yml.mode) == ("pulsar", 0o600)
+
+
+def test_cat1_runs_through_pulsar_and_slurm(admin, user, cluster):
+    history_id, inputs, expected = _two_inputs(user, "rest")
+    output_id, job_id = _start_cat1(user, history_id, *inputs)
+    dataset = _wait_ok(user, output_id, "cat1 through Pulsar REST")
+    assert dataset["state"] == "ok", admin.jobs.show_job(job_id, full_details=True)
+    assert user.datasets.download_dataset(output_id).decode() == expected
+    _check_ran_through_pulsar(admin, cluster, job_id)
+
+
+def _pulsar_slurm_jobs(cluster, state):
+    return run_ok(cluster, "squeue --noheader --user=pulsar --states=%s --format=%%j" % state).split()
+
+
+def test_a_job_survives_pulsar_stopped_while_slurm_runs_it(admin, user, cluster):
+    """The node is drained so that the job waits in Slurm; Pulsar is stopped, Slurm runs the job, Pulsar
+    is started again: it takes the job up from its persistence directory and Galaxy gets the output."""
+    history_id, inputs, expected = _two_inputs(user, "restart")
+    node_name = run_ok(cluster, "sinfo --noheader --Node --format=%N").split()[0]
+    run_ok(cluster, "scontrol update nodename=%s state=drain reason=gxhpc-pulsar-restart-test" % node_name)
+    try:
+        output_id, job_id = _start_cat1(user, history_id, *inputs)
+        pending = wait_for(lambda: _pulsar_slurm_jobs(cluster, "PENDING"), JOB_TIMEOUT)
+        assert pending, "Pulsar submitted no job to Slurm: %s" % admin.jobs.show_job(job_id, full_details=True)
+        run_ok(cluster, "systemctl stop pulsar")
+        run_ok(cluster, "scontrol update nodename=%s state=resume" % node_name)
+        finished = wait_for(lambda: not _pulsar_slurm_jobs(cluster, "PENDING,RUNNING,COMPLETING"), JOB_TIMEOUT)
+        assert finished, "Slurm did not run %s" % pending
+        assert user.datasets.show_dataset(output_id)["state"] != "ok", "the job was ok while Pulsar was stopped"
+    finally:
+        cluster.run("scontrol update nodename=%s state=resume" % node_name)
+        run_ok(cluster, "systemctl start pulsar")
+    dataset = _wait_ok(user, output_id, "cat1 with Pulsar restarted")
+    assert dataset["state"] == "ok", admin.jobs.show_job(job_id, full_details=True)
+    assert user.datasets.download_dataset(output_id).decode() == expected
+    _check_ran_through_pulsar(admin, cluster, job_id)
+
+
+def test_token_is_in_no_log_on_the_cluster(cluster):
+    """Every request to Pulsar carries the token in its query string: no access log or error there may keep it."""
+    files = cluster.run("grep -rlF -- %s /var/log /var/lib/pulsar 2>/dev/null", PULSAR_TOKEN)
+    assert files.stdout == "", "the token is in %s" % files.stdout
+    journal = cluster.run("journalctl --no-pager -o cat | grep -cF -- %s", PULSAR_TOKEN)
+    assert journal.stdout.strip() == "0", "the token is in the cluster host's journal"
