@@ -7,6 +7,7 @@ check passes, each negative case makes it fail naming the fault (and is repaired
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -325,3 +326,126 @@ def test_200_queued_jobs_survive_a_rerun_with_a_config_change(host):
     assert empty, "jobs still queued after 600 s"
     assert int(outputs) == 200
     wait_idle(host, EXEC_NODES, timeout=60)
+
+
+# --- configless: the nodes hold no slurm.conf; a node added and removed with --limit ----------------------
+# The scenario runs slurm_configless: true (molecule.yml). Debian 12's Slurm (22.05) has no sackd, so the
+# Galaxy head, a submit host, keeps its copy of slurm.conf (docs/configless.md); the exec nodes hold none.
+
+NEW_NODE = PREFIX + "exec3"
+NEW_NODE_INVENTORY = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "exec3-inventory.yml")
+FACT_CACHE = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "facts")
+
+
+def test_exec_nodes_hold_no_slurm_conf_and_fetch_it_from_the_controller(host):
+    controller = node(CONTROLLER)
+    assert "enable_configless" in controller.file("/etc/slurm/slurm.conf").content_string
+    for name in EXEC_NODES:
+        exec_node = node(name)
+        assert not exec_node.file("/etc/slurm/slurm.conf").exists, name
+        assert "--conf-server" in run_ok(exec_node, "ps -o args= -C slurmd"), name
+        # The client commands on the node read what slurmd fetched.
+        assert re.search(rf"^SlurmctldHost\[0\]\s*=\s*{CONTROLLER}$", run_ok(exec_node, "scontrol show config"), re.M)
+    assert host.file("/etc/slurm/slurm.conf").exists
+
+
+def docker(*args, check=True):
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300, check=False)
+    assert not check or done.returncode == 0, f"docker {args}: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def new_node():
+    """A fifth container, outside Molecule's inventory: a node a site adds to a running cluster."""
+    docker("rm", "-f", NEW_NODE, check=False)
+    docker(
+        "run", "-d", "--name", NEW_NODE, "--hostname", NEW_NODE, "--network", "gxhpc-multinode",
+        "--cap-add", "SYS_ADMIN", "--cgroupns", "host", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+        "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", "gxhpc-multinode-shared:/srv/galaxy",
+        "gxhpc/cluster:12", "/sbin/init",
+    )  # fmt: skip
+    try:
+        # What prepare.yml gives the other nodes: systemd up, and Galaxy's account with its uid.
+        docker("exec", NEW_NODE, "sh", "-c", "systemctl is-system-running --wait >/dev/null; "
+               "groupadd -g 1450 galaxy && useradd -u 1450 -g galaxy -s /bin/bash -m galaxy", check=False)  # fmt: skip
+        with open(NEW_NODE_INVENTORY, "w", encoding="utf-8") as handle:
+            json.dump(
+                {"slurmexechosts": {"hosts": {NEW_NODE: {"ansible_connection": "community.docker.docker"}}}}, handle
+            )
+        yield NEW_NODE
+    finally:
+        docker("rm", "-f", NEW_NODE, check=False)
+
+
+def new_host(name):
+    """The added node is in no inventory testinfra reads: reach it through Docker."""
+    return testinfra.get_host(f"docker://{name}")
+
+
+def cached(*extra, inventories=(), limit=None):
+    """site.yml with a persistent fact cache, as docs/configless.md asks a site that uses --limit to have."""
+    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN="jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=FACT_CACHE)
+    args = [ANSIBLE_PLAYBOOK, "-i", INVENTORY]
+    for inventory in inventories:
+        args += ["-i", inventory]
+    if limit:
+        args += ["--limit", limit]
+    args += ["-e", json.dumps({"slurm_config": CONTAINER_SLURM_CONFIG}), "gxhpc.cluster.site", *extra]
+    env["ANSIBLE_STDOUT_CALLBACK"] = "json"
+    started = time.monotonic()
+    done = subprocess.run(args, capture_output=True, text=True, timeout=900, check=False, env=env)
+    done.seconds = time.monotonic() - started
+    return done
+
+
+def result_of(done):
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    return json.loads(done.stdout[done.stdout.index("{") :])
+
+
+def changed_hosts(result):
+    return {h for play in result["plays"] for t in play["tasks"] for h, r in t["hosts"].items() if r.get("changed")}
+
+
+def test_limit_without_cached_facts_fails_before_any_change(host, new_node):
+    # The controller's slurm.conf needs exec1's and exec2's CPUs and memory, which a run limited to the
+    # controller and the new node does not gather: without a fact cache that says them, nothing changes.
+    done = playbook(
+        "gxhpc.cluster.site", "-i", NEW_NODE_INVENTORY, "--limit", f"{CONTROLLER},{new_node}",
+        "-e", json.dumps({"slurm_config": CONTAINER_SLURM_CONFIG}),
+    )  # fmt: skip
+    assert done.returncode != 0
+    said = done.stdout + done.stderr
+    assert "outside this play (--limit)" in said and "fact cache" in said, said[-4000:]
+    assert "changed=0" in done.stdout and "changed=1" not in done.stdout
+    assert not new_host(new_node).file("/etc/default/slurmd").contains("conf-server")
+
+
+def test_node_added_with_limit_runs_jobs_and_the_other_nodes_stay_unchanged(host, new_node):
+    # Once without --limit, with the cache: what a site does before it starts limiting runs.
+    result_of(cached())
+    added = cached(inventories=[NEW_NODE_INVENTORY], limit=f"{CONTROLLER},{new_node}")
+    record("configless_add_node_seconds", round(added.seconds, 1))
+    assert changed_hosts(result_of(added)) <= {CONTROLLER, new_node}
+    assert not new_host(new_node).file("/etc/slurm/slurm.conf").exists
+    wait_idle(host, [new_node], timeout=120)
+    # sbatch, as Galaxy submits: slurmctld launches the job. (srun from the head would fail until the
+    # head's own slurm.conf copy knows the node's address: it launches the tasks itself.)
+    out = "/srv/galaxy/var/tmp/exec3.out"
+    as_galaxy(host, f"sbatch --wait -t 1 -w {new_node} -o {out} --wrap 'hostname -s'")
+    assert host.file(out).content_string.strip() == new_node
+    # A full run afterwards: the exec nodes fetched nothing new and have nothing to change; the head
+    # (submit host with its own slurm.conf on Debian 12) gets the new node line.
+    everyone = result_of(cached(inventories=[NEW_NODE_INVENTORY]))
+    unchanged = set(EXEC_NODES) | {new_node}
+    assert not changed_hosts(everyone) & unchanged, changed_tasks(everyone)
+
+
+def test_node_removed_with_limit_leaves_the_cluster(host, new_node):
+    # The node leaves the inventory; a run limited to the controller takes it out of slurm.conf.
+    removed = cached(limit=CONTROLLER)
+    assert changed_hosts(result_of(removed)) == {CONTROLLER}
+    assert new_node not in node(CONTROLLER).file("/etc/slurm/slurm.conf").content_string
+    assert wait_for(lambda: new_node not in node_states(host), 60), node_states(host)
+    wait_idle(host, EXEC_NODES, timeout=120)
