@@ -1,12 +1,7 @@
 """What a user of a single-node cluster sees: MUNGE works, the node is idle, jobs run."""
 
 import pytest
-
-
-def run_ok(host, command):
-    result = host.run(command)
-    assert result.rc == 0, f"{command!r} failed ({result.rc}): {result.stdout}{result.stderr}"
-    return result.stdout
+from gxhpc_testlib import run_ok
 
 
 def test_munge_key_file(host):

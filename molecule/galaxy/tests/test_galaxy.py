@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 import yaml
-from bioblend import ConnectionError as GalaxyConnectionError
-from bioblend.galaxy import GalaxyInstance
+from gxhpc_testlib import bootstrap_instance, galaxy_url_of
+from gxhpc_testlib import user_instance as _user_instance
 
 # From molecule.yml: the bootstrap key in galaxy.yml, the admin in admin_users, the slurmdbd password.
 BOOTSTRAP_API_KEY = "gxhpc-e2e-bootstrap-key-5d7c2a"
@@ -55,34 +55,13 @@ def _skip(message):
 
 @pytest.fixture(scope="module")
 def galaxy_url(host):
-    address = host.check_output("hostname -I").split()[0]
-    return "http://%s:8080" % address
+    return galaxy_url_of(host)
 
 
 @pytest.fixture(scope="module")
 def bootstrap(galaxy_url):
     # Converge may have just restarted Galaxy (a changed job conf): give it time to answer.
-    gi = GalaxyInstance(galaxy_url, key=BOOTSTRAP_API_KEY)
-    deadline = time.monotonic() + GALAXY_START_TIMEOUT
-    while True:
-        try:
-            gi.config.get_version()
-            return gi
-        except GalaxyConnectionError:
-            assert time.monotonic() < deadline, "Galaxy at %s does not answer" % galaxy_url
-            time.sleep(3)
-
-
-def _user_instance(bootstrap, galaxy_url, email):
-    """A GalaxyInstance for the local user with this email, created (with an API key) if missing."""
-    users = bootstrap.users.get_users(f_email=email)
-    if users:
-        user = users[0]
-    else:
-        username = email.split("@")[0].replace(".", "-")
-        user = bootstrap.users.create_local_user(username, email, uuid.uuid4().hex)
-    key = bootstrap.users.get_or_create_user_apikey(user["id"])
-    return GalaxyInstance(galaxy_url, key=key)
+    return bootstrap_instance(galaxy_url, BOOTSTRAP_API_KEY, GALAXY_START_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

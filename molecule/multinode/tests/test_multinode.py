@@ -16,6 +16,7 @@ import time
 
 import pytest
 import testinfra
+from gxhpc_testlib import node, run_ok, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PREFIX = "gxhpc-multinode-"
@@ -25,16 +26,6 @@ CONTROLLER = PREFIX + "ctl"
 ANSIBLE_PLAYBOOK = shutil.which("ansible-playbook") or os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 CONTAINER_SLURM_CONFIG = {"ProctrackType": "proctrack/linuxproc", "TaskPlugin": "task/none"}
 FIGURES = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "fault-figures.json")
-
-
-def node(name):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
-
-
-def run_ok(host, command):
-    result = host.run(command)
-    assert result.rc == 0, f"{command!r} failed ({result.rc}): {result.stdout}{result.stderr}"
-    return result.stdout
 
 
 def as_galaxy(host, command):
@@ -65,15 +56,6 @@ def check_cluster(*extra):
 def node_states(host):
     out = run_ok(host, "sinfo -h -N -o '%N %T'")
     return dict(line.split() for line in out.splitlines() if line.strip())
-
-
-def wait_for(predicate, timeout, interval=1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def wait_idle(host, names, timeout=180):

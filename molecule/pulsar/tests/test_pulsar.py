@@ -13,9 +13,8 @@ import time
 import uuid
 
 import pytest
-import testinfra
-from bioblend import ConnectionError as GalaxyConnectionError
-from bioblend.galaxy import GalaxyInstance
+from gxhpc_testlib import bootstrap_instance, galaxy_url_of, node, run_ok, wait_for
+from gxhpc_testlib import user_instance as _user_instance
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 GALAXY = "gxhpc-pulsar-galaxy"
@@ -30,25 +29,6 @@ JOB_TIMEOUT = 300
 GALAXY_START_TIMEOUT = 600
 
 
-def node(name):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
-
-
-def run_ok(host, command):
-    result = host.run(command)
-    assert result.rc == 0, f"{command!r} failed ({result.rc}): {result.stdout}{result.stderr}"
-    return result.stdout
-
-
-def wait_for(predicate, timeout, interval=1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
 @pytest.fixture(scope="module")
 def cluster():
     return node(CLUSTER)
@@ -56,26 +36,12 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def galaxy_url(host):
-    return "http://%s:8080" % host.check_output("hostname -I").split()[0]
+    return galaxy_url_of(host)
 
 
 @pytest.fixture(scope="module")
 def bootstrap(galaxy_url):
-    gi = GalaxyInstance(galaxy_url, key=BOOTSTRAP_API_KEY)
-    deadline = time.monotonic() + GALAXY_START_TIMEOUT
-    while True:
-        try:
-            gi.config.get_version()
-            return gi
-        except GalaxyConnectionError:
-            assert time.monotonic() < deadline, "Galaxy at %s does not answer" % galaxy_url
-            time.sleep(3)
-
-
-def _user_instance(bootstrap, galaxy_url, email):
-    users = bootstrap.users.get_users(f_email=email)
-    user = users[0] if users else bootstrap.users.create_local_user(email.split("@")[0], email, uuid.uuid4().hex)
-    return GalaxyInstance(galaxy_url, key=bootstrap.users.get_or_create_user_apikey(user["id"]))
+    return bootstrap_instance(galaxy_url, BOOTSTRAP_API_KEY, GALAXY_START_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
