@@ -31,7 +31,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help venv collection docker images galaxy-cache lint unit sanity galaxy-parser integration docs-test molecule test demo demo-destroy clean
+.PHONY: help venv collection docker images galaxy-cache parser-venv lint unit sanity galaxy-parser integration docs-test molecule molecule-widen test demo demo-destroy clean
 
 help:
 	@echo "make demo    bring up a single-node Slurm cluster in a container and run playbooks/site.yml"
@@ -79,6 +79,11 @@ sanity: venv
 galaxy-parser: venv
 	$(BIN)/pytest -q tests/galaxy_parser
 
+# That venv alone (pip, minutes on a machine without it): `make test` builds it in the background while
+# lint and the unit tests run; galaxy-parser then finds it, or waits for it (a lock in ensure_venv.py).
+parser-venv: venv
+	$(BIN)/python tests/galaxy_parser/ensure_venv.py
+
 # Playbooks run against throwaway containers: bad input fails before any change.
 integration: venv images
 	$(BIN)/pytest -q tests/integration
@@ -104,19 +109,30 @@ molecule: venv images
 # what the scenario later unpacks; `make test` runs this in the background during integration and docs-test.
 # With a cache there already (any Galaxy version: the scenario then installs a newer one itself), nothing.
 GALAXY_CACHE_DIR := $(HOME)/.cache/gxhpc/galaxy
+# One build at a time (the lock): the scenarios that need it (tools/molecule-lanes) wait for a build under way.
 galaxy-cache: venv images
-	@if ls $(GALAXY_CACHE_DIR)/galaxy-*-venv-py*.tar >/dev/null 2>&1; then \
+	@exec 7>/tmp/gxhpc-galaxy-cache.lock; flock 7; \
+	if ls $(GALAXY_CACHE_DIR)/galaxy-*-venv-py*.tar >/dev/null 2>&1; then \
 	  echo "galaxy-cache: $$(ls $(GALAXY_CACHE_DIR)/galaxy-*-venv-py*.tar) is there"; \
 	else \
 	  flock /tmp/gxhpc-molecule-galaxy.lock sh -c '$(BIN)/molecule create -s galaxy && $(BIN)/molecule prepare -s galaxy; \
 	    rc=$$?; $(BIN)/molecule destroy -s galaxy; exit $$rc'; \
 	fi
 
-# One stage after the other, each timed (tools/stages prints the table at the end); the images
-# build in the background meanwhile until the first stage that starts containers, and the Galaxy
-# virtualenv of the galaxy scenario during integration and docs-test.
+# The stages, each timed (tools/stages prints the table at the end). In the background from the start: the
+# images, the galaxy-parser venv, the Galaxy virtualenv cache (once the images are there) and the Molecule
+# scenarios, in one lane while lint, unit, sanity, galaxy-parser, integration and docs-test run one after the
+# other (these are mostly one core's work: the lane takes the other), in MOLECULE_LANES once they are done
+# (molecule-widen). A lane starts a Galaxy scenario only once the Galaxy cache is built.
+WIDEN_FILE := $(CURDIR)/.cache/molecule-widen
 test: venv
-	@tools/stages '&images' lint unit sanity galaxy-parser wait '&galaxy-cache' integration docs-test wait molecule
+	@rm -f $(WIDEN_FILE)
+	@MOLECULE_WIDEN_FILE=$(WIDEN_FILE) tools/stages '&images' '&parser-venv' '&galaxy-cache' '&molecule' \
+	  lint unit sanity galaxy-parser integration docs-test molecule-widen wait
+
+# The foreground stages of `make test` are done: the Molecule lanes widen to MOLECULE_LANES.
+molecule-widen:
+	@mkdir -p $(dir $(WIDEN_FILE)) && touch $(WIDEN_FILE)
 	@if [ -s $(SKIPS_FILE) ]; then echo "make test: passed, but these were SKIPPED:"; cat $(SKIPS_FILE); \
 	else echo "make test: all checks passed, nothing skipped"; fi
 

@@ -9,6 +9,7 @@ is kept out of the project venv because Galaxy pins dozens of packages of its ow
 is installed beside Galaxy, as the galaxy_jobs role does, for the TPV routing tests.
 """
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -21,6 +22,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VENV = os.path.join(ROOT, ".cache", "venv-galaxy-parser")
 PYTHON = os.path.join(VENV, "bin", "python")
 MARKER = os.path.join(VENV, ".installed-%s-%s-%s" % (GALAXY_REQUIREMENT, GRAVITY_REQUIREMENT, TPV_REQUIREMENT))
+# `make test` installs the venv in the background (make parser-venv) while lint and the unit tests run; the
+# galaxy-parser stage may then ask for it before that install ends: it waits on this lock instead of installing
+# a second time into the same directory.
+LOCK = VENV + ".lock"
 
 
 class GalaxyUnavailable(RuntimeError):
@@ -36,6 +41,13 @@ def _run(command, timeout):
 
 def ensure_venv(timeout=1800):
     """Return the path of the venv's python, installing galaxy-app first if needed."""
+    os.makedirs(os.path.dirname(VENV), exist_ok=True)
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_venv_locked(timeout)
+
+
+def _ensure_venv_locked(timeout):
     if os.path.exists(MARKER) and os.path.exists(PYTHON):
         return PYTHON
     try:
