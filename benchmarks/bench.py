@@ -8,7 +8,10 @@ Prints, and writes as Markdown and JSON, the medians over N runs of:
   4. trivial job latency (submit to COMPLETED, `srun true`) over 20 jobs, and the time for a
      burst of 100 jobs to drain;
   5. Galaxy upload-to-ok, as the galaxy Molecule scenario recorded it (.cache/bench), when it has run;
-  6. with --peer-role DIR (a checkout of galaxyproject.slurm you provide; nothing of it is kept here):
+  6. with --scale 1,4,16,32: converge and re-run of a controller with that many exec nodes, from the
+     cluster image (packages pre-installed, so the curve measures configuration, not dpkg), forks set
+     to the host count; seconds per node, the curve's slope, and a plot (OUT-scale.svg);
+  7. with --peer-role DIR (a checkout of galaxyproject.slurm you provide; nothing of it is kept here):
      first converge and re-run of this collection's slurm playbook and of that role, each on a fresh
      container with the GTN tutorial's variables, in the same run; the ratios.
 
@@ -32,6 +35,8 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".venv", "bin")
 IMAGE = os.environ.get("GXHPC_BENCH_IMAGE", "gxhpc/debian:12")
+# The scale curve's image: the roles' packages already installed (tools/build-image 12 cluster).
+SCALE_IMAGE = os.environ.get("GXHPC_BENCH_SCALE_IMAGE", "gxhpc/cluster:12")
 CONTAINER_CONFIG = {"ProctrackType": "proctrack/linuxproc", "TaskPlugin": "task/none"}
 # What the single-node stack installs (roles munge and slurm with controller + exec).
 PACKAGES = ["munge", "slurm-client", "slurmctld", "slurmd"]
@@ -45,7 +50,8 @@ def sh(*args, check=True, **kwargs):
 class Containers:
     """Fresh systemd containers, removed on exit."""
 
-    def __init__(self, count, network=None):
+    def __init__(self, count, network=None, image=IMAGE):
+        self.image = image
         self.tag = uuid.uuid4().hex[:6]
         self.network = network and f"gxhpc-bench-{self.tag}"
         self.names = [f"gxhpc-bench-{self.tag}-{i}" for i in range(count)]
@@ -58,7 +64,7 @@ class Containers:
             sh(
                 "docker", "run", "-d", "--name", name, "--hostname", name, *net, "--cap-add", "SYS_ADMIN",
                 "--tmpfs", "/run", "--tmpfs", "/run/lock", "--cgroupns=host",
-                "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", IMAGE, "/sbin/init",
+                "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", self.image, "/sbin/init",
             )  # fmt: skip
         for name in self.names:
             # Right after the start, systemctl cannot reach systemd's bus and returns at once.
@@ -80,14 +86,15 @@ class Containers:
         return sh("docker", "exec", self.names[index], "bash", "-c", command, check=False)
 
 
-def playbook(hosts, path, extra=()):
-    """Run a playbook of this checkout against ``hosts`` ({name: vars}); return seconds."""
+def playbook(hosts, path, extra=(), env_extra=None):
+    """Run a playbook of this checkout against ``hosts`` ({name: vars}); return seconds and its output."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as inv:
         json.dump(
             {"all": {"hosts": {h: dict(v, ansible_connection="community.docker.docker") for h, v in hosts.items()}}},
             inv,
         )
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"), ANSIBLE_NOCOLOR="1")
+    env.update(env_extra or {})
     start = time.monotonic()
     result = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", inv.name, path, *extra],
@@ -177,6 +184,89 @@ def bench_exec_nodes(runs, counts=(1, 4)):
     return {f"converge_{c}_exec_s": v for c, v in results.items()}
 
 
+def bench_scale(runs, counts):
+    """Converge and re-run of a controller and N exec nodes from the cluster image, forks = host count."""
+    site = os.path.join(ROOT, "playbooks", "site.yml")
+    raw = {}
+    for count in counts:
+        first, rerun = [], []
+        for _run in range(runs):
+            with Containers(count + 1, network=True, image=SCALE_IMAGE) as boxes:
+                ctl, *execs = boxes.names
+                hosts = {ctl: {"slurm_roles": ["controller"], "slurm_config": CONTAINER_CONFIG}}
+                hosts.update({e: {"slurm_roles": ["exec"], "slurm_config": CONTAINER_CONFIG} for e in execs})
+                forks = {"ANSIBLE_FORKS": str(count + 1)}
+                first.append(playbook(hosts, site, env_extra=forks)[0])
+                seconds, out = playbook(hosts, site, env_extra=forks)
+                if "changed=0" not in out or any(
+                    "changed=" in line and "changed=0" not in line for line in out.splitlines()
+                ):
+                    sys.exit(f"the re-run with {count} exec nodes changed something:\n{out[-3000:]}")
+                rerun.append(seconds)
+            print(f"scale {count} exec node(s): first {first[-1]:.1f}s rerun {rerun[-1]:.1f}s", flush=True)
+        raw[f"scale_{count}_first_s"] = first
+        raw[f"scale_{count}_rerun_s"] = rerun
+    return raw
+
+
+def scale_counts(raw):
+    return sorted(int(k.split("_")[1]) for k in raw if k.startswith("scale_") and k.endswith("_first_s"))
+
+
+def slope(points):
+    """Least-squares slope of (x, y) points: seconds added per exec node."""
+    n = len(points)
+    if n < 2:
+        return None
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / var if var else None
+
+
+def scale_rows(m, counts):
+    rows = []
+    for count in counts:
+        first, rerun = m[f"scale_{count}_first_s"], m[f"scale_{count}_rerun_s"]
+        rows.append((count, first, rerun, first / (count + 1), rerun / (count + 1)))
+    return rows
+
+
+def scale_svg(rows):
+    """The scale curve as a small SVG line plot (standard library only): seconds against exec nodes."""
+    width, height, pad = 560, 320, 50
+    max_x = max(r[0] for r in rows)
+    max_y = max(max(r[1], r[2]) for r in rows) * 1.1
+
+    def px(x, y):
+        return pad + (width - 2 * pad) * x / max_x, height - pad - (height - 2 * pad) * y / max_y
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        'font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
+        f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">exec nodes (forks = hosts)</text>',
+        f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" text-anchor="middle">seconds</text>',
+    ]
+    for index, (label, colour) in enumerate((("first converge", "#1f77b4"), ("re-run", "#d62728"))):
+        points = [px(r[0], r[1 + index]) for r in rows]
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+            f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}"/>'
+        )
+        for (x, y), row in zip(points, rows):
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
+            parts.append(f'<text x="{x + 5:.1f}" y="{y - 6:.1f}" fill="{colour}">{row[1 + index]:.0f}</text>')
+        parts.append(f'<text x="{width - pad - 110}" y="{pad + 16 * index}" fill="{colour}">{label}</text>')
+    for row in rows:
+        x, _ = px(row[0], 0)
+        parts.append(f'<text x="{x:.1f}" y="{height - pad + 16}" text-anchor="middle">{row[0]}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
 # The GTN tutorial's variables ("Connecting Galaxy to a compute cluster"), plus what Slurm needs in a container.
 GTN_VARS = {
     "slurm_roles": ["controller", "exec"],
@@ -237,38 +327,40 @@ def table(raw):
     def ratio(a, b):
         return None if m.get(a) is None or not m.get(b) else m[a] / m[b]
 
+    def runs(*keys):
+        counts = [len(raw[k]) for k in keys if raw.get(k)]
+        return min(counts) if counts else None
+
+    def value(label, key, target=None):
+        return (label, m.get(key), "s", target, runs(key))
+
+    def ratio_row(label, a, b, target=None):
+        return (label, ratio(a, b), "x", target, runs(a, b))
+
     rows = [
-        ("First converge, single node (MUNGE + Slurm)", m["first_converge_s"], "s", None),
-        ("apt floor, same packages (update + install)", m["apt_floor_s"], "s", None),
-        ("Ratio first converge / apt floor", ratio("first_converge_s", "apt_floor_s"), "x", "<= 1.2"),
-        ("Idempotent re-run, whole stack", m["idempotent_rerun_s"], "s", "<= 10 s"),
-        ("Trivial playbook (facts + ping)", m["trivial_playbook_s"], "s", None),
-        ("Ratio re-run / trivial", ratio("idempotent_rerun_s", "trivial_playbook_s"), "x", "<= 3.3"),
-        ("Converge, controller + 1 exec node", m.get("converge_1_exec_s"), "s", None),
-        ("Converge, controller + 4 exec nodes", m.get("converge_4_exec_s"), "s", None),
-        ("Ratio 4 / 1 exec nodes", ratio("converge_4_exec_s", "converge_1_exec_s"), "x", "<= 1.3"),
-        ("Trivial job, submit to COMPLETED (median of 20)", m["job_latency_s"], "s", "<= 1 s"),
-        ("Burst of 100 jobs, submit to drained", m["burst_100_drain_s"], "s", None),
-        ("Galaxy upload to ok", galaxy and galaxy.get("upload_to_ok_s"), "s", "<= 10 s"),
+        value("First converge, single node (MUNGE + Slurm)", "first_converge_s"),
+        value("apt floor, same packages (update + install)", "apt_floor_s"),
+        ratio_row("Ratio first converge / apt floor", "first_converge_s", "apt_floor_s", "<= 1.2"),
+        value("Idempotent re-run, whole stack", "idempotent_rerun_s", "<= 10 s"),
+        value("Trivial playbook (facts + ping)", "trivial_playbook_s"),
+        ratio_row("Ratio re-run / trivial", "idempotent_rerun_s", "trivial_playbook_s", "<= 2"),
+        value("Converge, controller + 1 exec node", "converge_1_exec_s"),
+        value("Converge, controller + 4 exec nodes", "converge_4_exec_s"),
+        ratio_row("Ratio 4 / 1 exec nodes", "converge_4_exec_s", "converge_1_exec_s", "<= 1.3"),
+        value("Trivial job, submit to COMPLETED (median of 20)", "job_latency_s", "<= 1 s"),
+        value("Burst of 100 jobs, submit to drained", "burst_100_drain_s"),
+        ("Galaxy upload to ok", galaxy and galaxy.get("upload_to_ok_s"), "s", "<= 10 s", galaxy and 1),
     ]
     if m.get("gtn_peer_first_s") is not None:
         rows += [
-            ("GTN variables: first converge, gxhpc.cluster.slurm", m["gtn_ours_first_s"], "s", None),
-            ("GTN variables: first converge, galaxyproject.slurm", m["gtn_peer_first_s"], "s", None),
-            (
-                "Ratio first converge ours / galaxyproject.slurm",
-                ratio("gtn_ours_first_s", "gtn_peer_first_s"),
-                "x",
-                None,
-            ),
-            ("GTN variables: re-run, gxhpc.cluster.slurm", m["gtn_ours_rerun_s"], "s", None),
-            ("GTN variables: re-run, galaxyproject.slurm", m["gtn_peer_rerun_s"], "s", None),
-            ("Ratio re-run ours / galaxyproject.slurm", ratio("gtn_ours_rerun_s", "gtn_peer_rerun_s"), "x", None),
-            (
-                "Ratio re-run, whole stack / galaxyproject.slurm's",
-                ratio("idempotent_rerun_s", "gtn_peer_rerun_s"),
-                "x",
-                "<= 0.6",
+            value("GTN variables: first converge, gxhpc.cluster.slurm", "gtn_ours_first_s"),
+            value("GTN variables: first converge, galaxyproject.slurm", "gtn_peer_first_s"),
+            ratio_row("Ratio first converge ours / galaxyproject.slurm", "gtn_ours_first_s", "gtn_peer_first_s"),
+            value("GTN variables: re-run, gxhpc.cluster.slurm", "gtn_ours_rerun_s"),
+            value("GTN variables: re-run, galaxyproject.slurm", "gtn_peer_rerun_s"),
+            ratio_row("Ratio re-run ours / galaxyproject.slurm", "gtn_ours_rerun_s", "gtn_peer_rerun_s"),
+            ratio_row(
+                "Ratio re-run, whole stack / galaxyproject.slurm's", "idempotent_rerun_s", "gtn_peer_rerun_s", "<= 0.6"
             ),
         ]
     return m, rows
@@ -303,32 +395,80 @@ def main():
         help="a checkout of galaxyproject.slurm: converge and re-run it and this collection with the GTN variables",
     )
     parser.add_argument(
+        "--scale",
+        metavar="COUNTS",
+        help="comma-separated exec node counts (e.g. 1,4,16,32): the scale curve, from the cluster image",
+    )
+    parser.add_argument("--scale-runs", type=int, help="runs per scale point (default: --runs)")
+    parser.add_argument("--skip-single-node", action="store_true", help="leave out the single-node runs")
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="measure nothing: write the table again from OUT.json, with the galaxy scenario's latest record",
     )
     args = parser.parse_args()
 
-    if args.render_only:
+    previous = None
+    if os.path.exists(args.out + ".json"):
         with open(args.out + ".json", encoding="utf-8") as handle:
             previous = json.load(handle)
-        raw, args.runs = previous["raw"], previous["runs"]
+    if args.render_only:
+        if previous is None:
+            sys.exit(f"--render-only: no {args.out}.json to render")
+        raw = previous["raw"]
+        info = previous["machine"]
     else:
-        raw = bench_single_node(args.runs)
+        measured = {} if args.skip_single_node else bench_single_node(args.runs)
+        if args.scale:
+            measured.update(bench_scale(args.scale_runs or args.runs, [int(c) for c in args.scale.split(",")]))
         if not args.skip_exec_nodes:
-            raw.update(bench_exec_nodes(args.runs))
+            measured.update(bench_exec_nodes(args.runs))
         if args.peer_role:
-            raw.update(bench_peer(args.runs, args.peer_role))
+            measured.update(bench_peer(args.runs, args.peer_role))
+        # A run that measures only some rows (--skip-*, --scale alone) keeps the others from the last report; the
+        # table says how many runs each row's median is of.
+        raw = dict(previous["raw"] if previous else {}, **measured)
+        info = machine()
     medians, rows = table(raw)
-    lines = [
-        "| measure | median | target |",
-        "| --- | --- | --- |",
-    ]
-    for label, value, unit, target in rows:
+    lines = ["| measure | median | runs | target |", "| --- | --- | --- | --- |"]
+    for label, value, unit, target, runs in rows:
         shown = "not measured" if value is None else (f"{value:.2f} {unit}" if unit == "x" else f"{value:.1f} {unit}")
-        lines.append(f"| {label} | {shown} | {target or ''} |")
-    info = previous["machine"] if args.render_only else machine()
-    report = {"runs": args.runs, "machine": info, "medians": medians, "raw": raw}
+        lines.append(f"| {label} | {shown} | {runs or ''} | {target or ''} |")
+    counts = scale_counts(raw)
+    if counts:
+        points = scale_rows(medians, counts)
+        lines += [
+            "",
+            "## Scale curve",
+            "",
+            f"Controller plus N exec nodes from `{SCALE_IMAGE}` (the roles' packages pre-installed), `forks` = hosts;",
+            "medians in seconds. Plot: [benchmarks-scale.svg](benchmarks-scale.svg).",
+            "",
+            "| exec nodes | first converge | re-run | first / host | re-run / host | runs |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for count, first, rerun, first_per, rerun_per in points:
+            runs = len(raw[f"scale_{count}_first_s"])
+            cells = [f"{first:.1f} s", f"{rerun:.1f} s", f"{first_per:.2f} s", f"{rerun_per:.2f} s", str(runs)]
+            lines.append(f"| {count} | " + " | ".join(cells) + " |")
+        first_slope = slope([(c, f) for c, f, _r, _a, _b in points])
+        rerun_slope = slope([(c, r) for c, _f, r, _a, _b in points])
+        low, high = points[0], points[-1]
+        lines += [
+            "",
+            f"Slope (least squares): first converge {first_slope:.2f} s per exec node, "
+            f"re-run {rerun_slope:.2f} s per exec node."
+            if first_slope is not None
+            else "Slope: one point only.",
+            "",
+            "| ratio | value | target |",
+            "| --- | --- | --- |",
+            f"| re-run {high[0]} / {low[0]} exec nodes | {high[2] / low[2]:.2f} x | <= 2 |",
+            f"| first converge {high[0]} / {low[0]} exec nodes | {high[1] / low[1]:.2f} x | <= 2.5 |",
+        ]
+        with open(os.path.join(os.path.dirname(args.out), "benchmarks-scale.svg"), "w", encoding="utf-8") as handle:
+            handle.write(scale_svg(points))
+    report = {"machine": info, "medians": medians, "raw": raw}
     if os.path.exists(GALAXY_RECORD):
         with open(GALAXY_RECORD, encoding="utf-8") as handle:
             report["galaxy_upload_to_ok"] = json.load(handle)
@@ -338,7 +478,7 @@ def main():
         json.dump(report, handle, indent=2)
     with open(args.out + ".md", "w", encoding="utf-8") as handle:
         handle.write("# Benchmarks\n\n")
-        handle.write(f"Written by `benchmarks/bench.py`: medians of {args.runs} runs on fresh containers.\n\n")
+        handle.write("Written by `benchmarks/bench.py`: medians over fresh containers (the runs column).\n\n")
         handle.write("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + "\n\n" + markdown + "\n")
 
 
