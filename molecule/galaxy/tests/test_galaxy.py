@@ -2,7 +2,10 @@
 one of gravity's two job handlers (never the web worker) and runs as a Slurm job with the resources
 its destination asked for, and Slurm's accounting remembers the job after slurmctld has forgotten
 it. Variant 1 (CLI runner) always runs; variant 2 (DRMAA runner) needs a slurm-drmaa release
-tarball, SLURM_DRMAA_TARBALL or ../shared/slurm-drmaa's (as molecule.yml picks it).
+tarball, SLURM_DRMAA_TARBALL or ../shared/slurm-drmaa's (as molecule.yml picks it), and so does variant 3:
+TPV routes two site tools with destinations sized from the cluster (the slurm role's
+slurm_cluster_resources through gxhpc.cluster.tpv_destinations), one sized 2 cores / 300 MB, one asking
+for more cores than any node has, which TPV refuses at routing.
 
 The tests run on the Molecule host and talk to Galaxy with bioblend over the container's address.
 """
@@ -31,6 +34,10 @@ DESTINATION_MEM_MB = 300
 HANDLER_UNITS = {"handler_0": "galaxy-handler@0.service", "handler_1": "galaxy-handler@1.service"}
 WEB_UNIT = "galaxy-gunicorn.service"
 GALAXY_YML = "/srv/galaxy/config/galaxy.yml"
+# Variant 3: the site tools TPV routes (prepare.yml installs them, molecule.yml's TPV tools.yml sizes them).
+TPV_SIZED_TOOL = "gxhpc_slots"
+TPV_TOO_BIG_TOOL = "gxhpc_too_big"
+TPV_TOO_BIG_CORES = 3
 # Slurm's job ids are positive integers.
 SLURM_JOB_ID = re.compile(r"^[1-9][0-9]*$")
 UPLOAD_TIMEOUT = 300
@@ -103,14 +110,16 @@ def _record_for_benchmark(label, state, elapsed):
         json.dump(record, handle, indent=2)
 
 
-def _upload_with_upload1(user, history_id, content):
+def _upload_with_upload1(user, history_id, label):
     """The classic upload tool (upload1), as the tool form submits it."""
+    content = "gxhpc %s %s\nsecond line\n" % (label, uuid.uuid4().hex)
     result = user.tools.paste_content(content, history_id, file_type="txt", file_name="variant1.txt")
-    return result["outputs"][0]["id"], result["jobs"][0]["id"]
+    return result["outputs"][0]["id"], result["jobs"][0]["id"], content
 
 
-def _upload_with_fetch(user, history_id, content):
+def _upload_with_fetch(user, history_id, label):
     """The data-fetch upload tool (__DATA_FETCH__), as the current upload dialog submits it."""
+    content = "gxhpc %s %s\nsecond line\n" % (label, uuid.uuid4().hex)
     payload = {
         "history_id": history_id,
         "targets": [
@@ -121,7 +130,18 @@ def _upload_with_fetch(user, history_id, content):
         ],
     }
     result = user.make_post_request(user.url + "/tools/fetch", payload=payload)
+    return result["outputs"][0]["id"], result["jobs"][0]["id"], content
+
+
+def _run_site_tool(user, history_id, tool_id):
+    result = user.tools.run_tool(history_id, tool_id, {"label": "gxhpc"})
     return result["outputs"][0]["id"], result["jobs"][0]["id"]
+
+
+def _run_sized_tool(user, history_id, _label):
+    """The TPV-routed site tool that prints what its job got."""
+    dataset_id, job_id = _run_site_tool(user, history_id, TPV_SIZED_TOOL)
+    return dataset_id, job_id, "GALAXY_SLOTS=%d GALAXY_MEMORY_MB=%d\n" % (DESTINATION_CPUS, DESTINATION_MEM_MB)
 
 
 def _journal(host, unit):
@@ -155,15 +175,32 @@ def _slurm_job_is_forgotten(host, job_id):
     return host.run("scontrol show job %s" % job_id).rc != 0
 
 
+def _galaxy_destination_id(host, admin, job_id):
+    """The job's destination id in Galaxy's database (the API does not show it): TPV's destination."""
+    decoded = int(admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"])
+    query = "SELECT destination_id FROM job WHERE id = %d" % decoded  # noqa: S608  an integer, not input
+    return host.check_output("runuser -u postgres -- psql -tAc %s galaxy", query)
+
+
+def _sacct_allocation(host, external_id):
+    """sacct's State, AllocCPUS, AllocTRES (as a dict) and Partition of the Slurm job's allocation."""
+    line = host.check_output(
+        "sacct --noheader --parsable2 --allocations --format=State,AllocCPUS,AllocTRES,Partition -j %s", external_id
+    )
+    assert len(line.splitlines()) == 1, line
+    state, cpus, tres, partition = line.split("|")
+    return state, cpus, dict(item.split("=", 1) for item in tres.split(",") if "=" in item), partition
+
+
 def _check_upload(host, admin, user, label, upload, runner):
-    content = "gxhpc %s %s\nsecond line\n" % (label, uuid.uuid4().hex)
+    """Run a job (an upload, or a site tool) and follow it: a handler, the runner, Slurm, the accounting."""
     history_id = user.histories.create_history(name="gxhpc e2e %s" % label)["id"]
-    dataset_id, job_id = upload(user, history_id, content)
+    dataset_id, job_id, content = upload(user, history_id, label)
     dataset, _elapsed = _wait_ok(user, dataset_id, label)
     job = admin.jobs.show_job(job_id, full_details=True)
     assert dataset["state"] == "ok", "dataset is %s; job: %s" % (dataset["state"], job)
 
-    # The dataset holds exactly what was sent.
+    # The dataset holds exactly what was sent (or what the site tool printed).
     assert user.datasets.download_dataset(dataset_id).decode() == content
 
     # The job ran through the expected runner, as a Slurm job.
@@ -185,8 +222,11 @@ def _check_upload(host, admin, user, label, upload, runner):
     while not _slurm_job_is_forgotten(host, external_id):
         assert time.monotonic() < deadline, "slurmctld still knows job %s after %s s" % (external_id, FORGET_TIMEOUT)
         time.sleep(5)
-    sacct = host.check_output("sacct --noheader --parsable2 --allocations --format=State,AllocCPUS -j %s", external_id)
-    assert sacct.splitlines() == ["COMPLETED|%d" % DESTINATION_CPUS], sacct
+    state, cpus, tres, partition = _sacct_allocation(host, external_id)
+    assert (state, cpus) == ("COMPLETED", str(DESTINATION_CPUS)), (state, cpus, tres)
+    # What Slurm granted: the destination's CPUs and memory, as TRES.
+    assert (tres.get("cpu"), tres.get("mem")) == (str(DESTINATION_CPUS), "%dM" % DESTINATION_MEM_MB), tres
+    return job_id, partition
 
 
 def test_galaxy_runs_as_the_galaxy_user(host):
@@ -240,13 +280,59 @@ def test_variant1_cli_runner_upload_runs_on_slurm(host, admin, user):
     _check_upload(host, admin, user, "variant1-cli", _upload_with_upload1, "cli")
 
 
-def test_variant2_drmaa_runner_upload_runs_on_slurm(host, admin, user):
+def _skip_without_drmaa(variant):
     if not os.path.isfile(DRMAA_TARBALL):
         _skip(
-            f"variant 2 (DRMAA runner) SKIPPED: no slurm-drmaa release tarball ({DRMAA_TARBALL} is not a file; set "
+            f"{variant} SKIPPED: no slurm-drmaa release tarball ({DRMAA_TARBALL} is not a file; set "
             "SLURM_DRMAA_TARBALL, see molecule/drmaa/skip-reason)"
         )
+
+
+def test_variant2_drmaa_runner_upload_runs_on_slurm(host, admin, user):
+    _skip_without_drmaa("variant 2 (DRMAA runner)")
     _check_upload(host, admin, user, "variant2-drmaa", _upload_with_fetch, "slurm")
+
+
+def test_variant3_tpv_sizes_a_tool_from_the_cluster(host, admin, user):
+    """TPV's rule (2 cores, 0.29296875 GB) on the destination made from slurm_cluster_resources: the job gets
+    GALAXY_SLOTS=2 and GALAXY_MEMORY_MB=300, and Slurm granted cpu=2,mem=300M in that partition."""
+    _skip_without_drmaa("variant 3 (TPV, through the DRMAA runner)")
+    job_id, partition = _check_upload(host, admin, user, "variant3-tpv", _run_sized_tool, "slurm")
+    assert _galaxy_destination_id(host, admin, job_id) == "slurm_" + partition, partition
+    native_specification = admin.jobs.get_destination_params(job_id).get("native_specification")
+    assert native_specification == "--nodes=1 --ntasks=1 --cpus-per-task=%d --mem=%d --partition=%s" % (
+        DESTINATION_CPUS,
+        DESTINATION_MEM_MB,
+        partition,
+    ), native_specification
+
+
+def test_variant3_tpv_refuses_more_cores_than_any_node_has(host, admin, user):
+    """A tool asking for more cores than any node has errors at routing with TPV's message, seen through
+    Galaxy's API, and never reaches Slurm (instead of pending there forever)."""
+    _skip_without_drmaa("variant 3 (TPV, through the DRMAA runner)")
+    node_cpus = [int(c) for c in host.check_output("sinfo --noheader --Node --format=%c").split()]
+    assert node_cpus and max(node_cpus) < TPV_TOO_BIG_CORES, node_cpus
+    history_id = user.histories.create_history(name="gxhpc e2e variant3-tpv-too-big")["id"]
+    dataset_id, job_id = _run_site_tool(user, history_id, TPV_TOO_BIG_TOOL)
+    dataset = user.datasets.wait_for_dataset(dataset_id, maxwait=UPLOAD_TIMEOUT, interval=0.5, check=False)
+    job = admin.jobs.show_job(job_id, full_details=True)
+    assert dataset["state"] == "error", "dataset is %s; job: %s" % (dataset["state"], job)
+    message = "No destinations are available to fulfill request: %s" % TPV_TOO_BIG_TOOL
+    assert message in (dataset.get("misc_info") or ""), dataset.get("misc_info")
+    assert job["state"] == "error", job
+    assert not job.get("external_id"), "TPV refused it, yet it has the runner id %r" % job["external_id"]
+    names = host.check_output("sacct --allusers --allocations --noheader --starttime=2000-01-01 --format=JobName%200")
+    assert TPV_TOO_BIG_TOOL not in names, "Slurm got a %s job: %s" % (TPV_TOO_BIG_TOOL, names)
+
+
+def test_handlers_started_without_database_races(host):
+    """prepare.yml starts the web worker first and the handlers once the API answers (the tables exist):
+    no handler's log shows the UniqueViolation of concurrent table creation, or a thread dying."""
+    for unit in list(HANDLER_UNITS.values()) + [WEB_UNIT]:
+        log = _journal(host, unit)
+        assert "UniqueViolation" not in log, "%s's log has a UniqueViolation" % unit
+        assert "Exception in thread" not in log, "a thread of %s died" % unit
 
 
 def test_dbd_password_is_in_no_log_on_the_host(host):
