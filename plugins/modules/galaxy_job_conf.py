@@ -198,8 +198,21 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import (  #
 )
 
 
+class JobConfModule(AnsibleModule):
+    """AnsibleModule that knows the job conf's secrets before it logs its invocation.
+
+    AnsibleModule logs every parameter to the host's journal ("Invoked with config=...") while it starts,
+    masking only no_log parameters, URL passwords and no_log_values. A Pulsar private_token is none of
+    these, so the secrets join no_log_values before that log line is written.
+    """
+
+    def _log_invocation(self):
+        self.no_log_values.update(secret_values(self.params.get("config")))
+        super()._log_invocation()
+
+
 def run_module():
-    module = AnsibleModule(
+    module = JobConfModule(
         argument_spec=dict(
             config=dict(type="dict", required=True),
             dest=dict(type="path", required=True, aliases=["path"]),
@@ -221,7 +234,7 @@ def run_module():
     result = dict(changed=False, dest=dest, format=fmt, content_changed=False)
 
     config = with_drmaa_library_path(module.params["config"], module.params["drmaa_library_path"])
-    # Pulsar tokens and broker passwords: masked in the invocation, the diff and every message.
+    # Pulsar tokens and broker passwords: masked in the diff and every message (the invocation: JobConfModule).
     module.no_log_values.update(secret_values(config))
     errors, warnings = validate(
         config,

@@ -212,3 +212,57 @@ def test_world_readable_job_conf_with_a_token_is_refused_before_writing(tmp_path
     assert "mode: '0644' lets every account on the host read the job conf" in failed.result["msg"]
     assert PULSAR_TOKEN not in json.dumps(failed.result)
     assert not dest.exists()
+
+
+AMQP_PASSWORD = "module-test-amqp-pw-47c1"  # noqa: S105  a test value
+PULSAR_BOTH = {
+    "runners": {
+        "pulsar": {"load": "galaxy.jobs.runners.pulsar:PulsarRESTJobRunner"},
+        "pulsar_mq": {
+            "load": "galaxy.jobs.runners.pulsar:PulsarMQJobRunner",
+            "amqp_url": f"amqp://galaxy:{AMQP_PASSWORD}@broker.example.org:5672/pulsar",
+        },
+    },
+    "execution": {
+        "default": "pulsar",
+        "environments": {
+            "pulsar": {"runner": "pulsar", "url": "http://pulsar:8913/", "private_token": PULSAR_TOKEN},
+            "pulsar_mq": {"runner": "pulsar_mq", "jobs_directory": "/var/lib/pulsar/staging"},
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("validate_only", [True, False])
+def test_the_invocation_logged_on_the_host_holds_no_token_or_broker_password(tmp_path, monkeypatch, validate_only):
+    """AnsibleModule writes "Invoked with config=..." to the host's journal as it starts: the token and the
+    broker password must be masked there too (the token was logged in clear)."""
+    logged = []
+    monkeypatch.setattr(basic.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append(msg))
+    dest = tmp_path / "job_conf.yml"
+    result = run({"config": PULSAR_BOTH, "dest": str(dest), "mode": "0640", "validate_only": validate_only})
+    assert not result.failed, result.result
+    invocation = [msg for msg in logged if msg.startswith("Invoked")]
+    assert invocation and "pulsar_mq" in invocation[0]
+    assert PULSAR_TOKEN not in "".join(logged)
+    assert AMQP_PASSWORD not in "".join(logged)
+
+
+@pytest.mark.parametrize("mode", ["0644", "0604", "0666"])
+def test_a_broker_password_in_a_job_conf_others_can_read_is_refused_before_writing(tmp_path, monkeypatch, mode):
+    _sanitized(monkeypatch)
+    config = {
+        "runners": {"pulsar_mq": PULSAR_BOTH["runners"]["pulsar_mq"]},
+        "execution": {
+            "default": "pulsar_mq",
+            "environments": {"pulsar_mq": PULSAR_BOTH["execution"]["environments"]["pulsar_mq"]},
+        },
+    }
+    dest = tmp_path / "job_conf.yml"
+    failed = run({"config": config, "dest": str(dest), "mode": mode, "validate_only": True})
+    assert failed.failed
+    assert f"mode: '{mode}' lets every account on the host read the job conf" in failed.result["msg"]
+    assert "runners.pulsar_mq.amqp_url" in failed.result["msg"]
+    assert "galaxy_jobs_conf_mode" in failed.result["msg"]
+    assert AMQP_PASSWORD not in json.dumps(failed.result)
+    assert not dest.exists()
