@@ -1,9 +1,10 @@
-"""Galaxy runs a real tool on a Slurm cluster it shares no filesystem with, through Pulsar's REST transport.
+"""Galaxy runs real tools on a Slurm cluster it shares no filesystem with, through Pulsar's REST and MQ transports.
 
 Runs on the Molecule host: bioblend talks to Galaxy over the Galaxy container's address, and the cluster
 host (gxhpc-pulsar-hpc) is reached with node(). The tests run in file order: the hosts share nothing,
-Pulsar runs as its own account, cat1 reaches ok through Pulsar and Slurm, a job survives Pulsar being
-stopped while Slurm runs it, and the token is in no log on the cluster's host.
+each Pulsar runs as its own account (the MQ one listening on no port), cat1 reaches ok through the REST
+Pulsar and Slurm, "Remove beginning1" through the broker and the MQ Pulsar, a job survives Pulsar being
+stopped while Slurm runs it, and neither the token nor the broker's password is in a log on either host.
 """
 
 import json
@@ -24,6 +25,7 @@ testinfra_hosts = [f"ansible://{GALAXY}?ansible_inventory={INVENTORY}"]
 BOOTSTRAP_API_KEY = "gxhpc-e2e-bootstrap-key-a41f07"
 ADMIN_EMAIL = "admin@example.org"
 PULSAR_TOKEN = "gxhpc-e2e-pulsar-token-3b8e61d0"  # noqa: S105  a throwaway container's test token
+AMQP_PASSWORD = "gxhpc-e2e-amqp-Pw-5d21c9"  # noqa: S105  the broker account's, likewise
 JOB_TIMEOUT = 300
 # A restart of Galaxy (converge changed the job conf) takes 1 to 6 minutes on a busy 2-core machine.
 GALAXY_START_TIMEOUT = 600
@@ -89,9 +91,9 @@ def _slurm_accounting(cluster, pulsar_job_id):
     return wait_for(lambda: run_ok(cluster, command).strip() or None, 60, interval=2)
 
 
-def _check_ran_through_pulsar(admin, cluster, job_id):
+def _check_ran_through_pulsar(admin, cluster, job_id, runner="pulsar_rest"):
     destination = admin.jobs.get_destination_params(job_id)
-    assert destination["Runner"] == "pulsar_rest", destination
+    assert destination["Runner"] == runner, destination
     pulsar_job_id = admin.jobs.show_job(job_id, full_details=True)["external_id"]
     assert pulsar_job_id, "Galaxy recorded no Pulsar job id"
     assert _slurm_accounting(cluster, pulsar_job_id) == "COMPLETED|pulsar"
@@ -132,6 +134,38 @@ def test_cat1_runs_through_pulsar_and_slurm(admin, user, cluster):
     _check_ran_through_pulsar(admin, cluster, job_id)
 
 
+def test_the_mq_pulsar_runs_as_its_account_listens_on_no_port_and_uses_galaxys_broker(host, cluster):
+    """The MQ Pulsar (pulsar-main) connects out to the broker on Galaxy's host: the cluster takes no
+    connection from Galaxy for it."""
+    assert host.service("rabbitmq-server").is_running
+    assert cluster.service("pulsar-mq").is_running
+    mains = cluster.process.filter(comm="pulsar-main")
+    assert mains, "no pulsar-main process"
+    assert {p.user for p in mains} == {"pulsar"}
+    listening = run_ok(cluster, "ss -Hltnp")
+    for process in mains:
+        assert "pid=%d," % process.pid not in listening, "pulsar-main listens: %s" % listening
+    app_yml = cluster.file("/etc/pulsar-mq/app.yml")
+    assert (app_yml.user, app_yml.mode) == ("pulsar", 0o600)
+    connections = run_ok(host, "ss -Htn state established '( sport = :5672 )'")
+    cluster_address = cluster.check_output("hostname -I").split()[0]
+    assert cluster_address in connections, "Pulsar holds no connection to the broker: %s" % connections
+
+
+def test_remove_beginning_runs_through_the_broker_pulsar_mq_and_slurm(admin, user, cluster):
+    history_id = user.histories.create_history(name="gxhpc pulsar mq")["id"]
+    lines = ["line %d %s\n" % (n, uuid.uuid4().hex) for n in range(3)]
+    input_id = _upload(user, history_id, "".join(lines), "mq.txt")
+    result = user.tools.run_tool(
+        history_id, "Remove beginning1", {"input": {"src": "hda", "id": input_id}, "num_lines": 1}
+    )
+    output_id, job_id = result["outputs"][0]["id"], result["jobs"][0]["id"]
+    dataset = _wait_ok(user, output_id, "Remove beginning1 through Pulsar MQ")
+    assert dataset["state"] == "ok", admin.jobs.show_job(job_id, full_details=True)
+    assert user.datasets.download_dataset(output_id).decode() == "".join(lines[1:])
+    _check_ran_through_pulsar(admin, cluster, job_id, runner="pulsar_mq")
+
+
 def _pulsar_slurm_jobs(cluster, state):
     return run_ok(cluster, "squeue --noheader --user=pulsar --states=%s --format=%%j" % state).split()
 
@@ -160,9 +194,27 @@ def test_a_job_survives_pulsar_stopped_while_slurm_runs_it(admin, user, cluster)
     _check_ran_through_pulsar(admin, cluster, job_id)
 
 
-def test_token_is_in_no_log_on_the_cluster(cluster):
-    """Every request to Pulsar carries the token in its query string: no access log or error there may keep it."""
-    files = cluster.run("grep -rlF -- %s /var/log /var/lib/pulsar 2>/dev/null", PULSAR_TOKEN)
-    assert files.stdout == "", "the token is in %s" % files.stdout
-    journal = cluster.run("journalctl --no-pager -o cat | grep -cF -- %s", PULSAR_TOKEN)
-    assert journal.stdout.strip() == "0", "the token is in the cluster host's journal"
+@pytest.mark.parametrize("secret", [PULSAR_TOKEN, AMQP_PASSWORD], ids=["token", "amqp-password"])
+def test_secrets_are_in_no_log_on_the_cluster(cluster, secret):
+    """Every request to Pulsar carries the token in its query string, pulsar-main connects with the broker's
+    password: no access log or error there may keep either."""
+    files = cluster.run("grep -rlF -- %s /var/log /var/lib/pulsar 2>/dev/null", secret)
+    assert files.stdout == "", "the secret is in %s" % files.stdout
+    journal = cluster.run("journalctl --no-pager -o cat | grep -cF -- %s", secret)
+    assert journal.stdout.strip() == "0", "the secret is in the cluster host's journal"
+
+
+@pytest.mark.parametrize("secret", [PULSAR_TOKEN, AMQP_PASSWORD], ids=["token", "amqp-password"])
+def test_secrets_are_in_no_log_on_galaxys_host(host, secret):
+    """Galaxy calls Pulsar with ?private_token= (polls fail while Pulsar is stopped, above) and connects to the
+    broker with its password; the job conf module's invocation is logged there too. Galaxy's database keeps
+    destination params (expected); its journal, /var/log and log files under /srv/galaxy must not."""
+    files = host.run(
+        "{ grep -rlF -- %s /var/log 2>/dev/null;"
+        " find /srv/galaxy -name '*.log' -exec grep -lF -- %s {} + 2>/dev/null; }",
+        secret,
+        secret,
+    )
+    assert files.stdout == "", "the secret is in %s" % files.stdout
+    journal = host.run("journalctl --no-pager -o cat | grep -F -- %s | head -c 2000", secret)
+    assert journal.stdout == "", "the secret is in Galaxy's host's journal: %s" % journal.stdout
