@@ -218,9 +218,9 @@ def slope(points):
     n = len(points)
     if n < 2:
         return None
-    mean_x = sum(x for x, _ in points) / n
-    mean_y = sum(y for _, y in points) / n
-    var = sum((x - mean_x) ** 2 for x, _ in points)
+    mean_x = sum(x for x, _y in points) / n
+    mean_y = sum(y for _x, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _y in points)
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / var if var else None
 
 
@@ -261,7 +261,7 @@ def scale_svg(rows):
             parts.append(f'<text x="{x + 5:.1f}" y="{y - 6:.1f}" fill="{colour}">{row[1 + index]:.0f}</text>')
         parts.append(f'<text x="{width - pad - 110}" y="{pad + 16 * index}" fill="{colour}">{label}</text>')
     for row in rows:
-        x, _ = px(row[0], 0)
+        x, _y = px(row[0], 0)
         parts.append(f'<text x="{x:.1f}" y="{height - pad + 16}" text-anchor="middle">{row[0]}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
