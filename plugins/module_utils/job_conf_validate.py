@@ -320,11 +320,27 @@ def check_drmaa_libraries(checks, config):
 
 
 def check_pulsar_mq_runner(checks, runner, kwds, path):
-    """An MQ runner meets Pulsar at an AMQP broker, so it needs the broker's URL."""
-    amqp_path = path + (".kwds" if isinstance(runner.get("kwds"), dict) else "") + ".amqp_url"
+    """An MQ runner meets Pulsar at an AMQP broker, so it needs the broker's URL; Pulsar needs Galaxy's.
+
+    Over MQ, Pulsar fetches a job's inputs from Galaxy and sends its outputs back to the runner's galaxy_url
+    (Pulsar's docs: "Must tell Pulsar where to send files"). Without it Galaxy sends galaxy_infrastructure_url,
+    whose default (http://localhost:8080) is, seen from the cluster, Pulsar's own host: a warning, since
+    galaxy.yml may set that well.
+    """
+    kwds_path = path + (".kwds" if isinstance(runner.get("kwds"), dict) else "")
     problem = url_problem(kwds.get("amqp_url"), PULSAR_AMQP_SCHEMES)
     if problem:
-        checks.error(amqp_path, f"{problem}: the MQ runner meets Pulsar at this AMQP broker")
+        checks.error(kwds_path + ".amqp_url", f"{problem}: the MQ runner meets Pulsar at this AMQP broker")
+    if "galaxy_url" not in kwds:
+        checks.warn(
+            kwds_path + ".galaxy_url",
+            "is not set: Pulsar then stages files to and from Galaxy's galaxy_infrastructure_url, by default "
+            "http://localhost:8080 (Pulsar's own host); give the URL at which the cluster reaches Galaxy",
+        )
+    else:
+        problem = url_problem(kwds.get("galaxy_url"), PULSAR_URL_SCHEMES)
+        if problem:
+            checks.error(kwds_path + ".galaxy_url", f"{problem}: Pulsar stages the job's files through this URL")
 
 
 def check_pulsar_params(checks, runner_class, params, path):

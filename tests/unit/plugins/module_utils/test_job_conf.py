@@ -836,7 +836,14 @@ def pulsar_conf(rest_params=None, mq_runner=None, mq_params=None):
             "pulsar_rest": {"load": "galaxy.jobs.runners.pulsar:PulsarRESTJobRunner"},
             "pulsar_mq": dict(
                 {"load": "galaxy.jobs.runners.pulsar:PulsarMQJobRunner"},
-                **(mq_runner if mq_runner is not None else {"amqp_url": f"amqp://galaxy:{AMQP_PASSWORD}@mq:5672//"}),
+                **(
+                    mq_runner
+                    if mq_runner is not None
+                    else {
+                        "amqp_url": f"amqp://galaxy:{AMQP_PASSWORD}@mq:5672//",
+                        "galaxy_url": "https://galaxy.example.org",
+                    }
+                ),
             ),
         },
         "execution": {
@@ -886,6 +893,16 @@ def test_pulsar_rest_and_mq_are_valid():
 def test_pulsar_params_each_transport_needs(kwargs, expected):
     errors = errors_of(pulsar_conf(**kwargs))
     assert len(errors) == 1 and errors[0].startswith(expected), errors
+
+
+def test_pulsar_mq_without_galaxy_url_is_a_warning():
+    amqp = {"amqp_url": "amqp://galaxy@mq:5672//"}
+    errors, warnings = validate(pulsar_conf(mq_runner=amqp))
+    assert errors == []
+    assert len(warnings) == 1 and warnings[0].startswith("runners.pulsar_mq.galaxy_url: is not set"), warnings
+    assert "galaxy_infrastructure_url" in warnings[0]
+    errors = errors_of(pulsar_conf(mq_runner=dict(amqp, galaxy_url="galaxy.example.org")))
+    assert len(errors) == 1 and errors[0].startswith("runners.pulsar_mq.galaxy_url: 'galaxy.example.org' has no scheme")
 
 
 def test_pulsar_messages_never_show_the_broker_password():
