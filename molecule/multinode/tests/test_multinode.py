@@ -32,13 +32,15 @@ def as_galaxy(host, command):
     return run_ok(host, "runuser -u galaxy -- " + command)
 
 
-def playbook(name, *extra, callback=None):
+def playbook(name, *extra, callback=None, extra_inventories=(), extra_env=None):
+    """ansible-playbook on Molecule's inventory (and extra_inventories), timed; the finished process."""
     started = time.monotonic()
-    env = dict(os.environ)
+    env = dict(os.environ, **(extra_env or {}))
     if callback:
         env["ANSIBLE_STDOUT_CALLBACK"] = callback
+    inventories = [arg for inventory in (INVENTORY, *extra_inventories) for arg in ("-i", inventory)]
     done = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", INVENTORY, name, *extra],
+        [ANSIBLE_PLAYBOOK, *inventories, name, *extra],
         capture_output=True,
         text=True,
         timeout=900,
@@ -367,18 +369,12 @@ def new_host(name):
 
 def cached(*extra, inventories=(), limit=None):
     """site.yml with a persistent fact cache, as docs/configless.md asks a site that uses --limit to have."""
-    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN="jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=FACT_CACHE)
-    args = [ANSIBLE_PLAYBOOK, "-i", INVENTORY]
-    for inventory in inventories:
-        args += ["-i", inventory]
-    if limit:
-        args += ["--limit", limit]
-    args += ["-e", json.dumps({"slurm_config": CONTAINER_SLURM_CONFIG}), "gxhpc.cluster.site", *extra]
-    env["ANSIBLE_STDOUT_CALLBACK"] = "json"
-    started = time.monotonic()
-    done = subprocess.run(args, capture_output=True, text=True, timeout=900, check=False, env=env)
-    done.seconds = time.monotonic() - started
-    return done
+    limit_args = ["--limit", limit] if limit else []
+    return playbook(
+        "gxhpc.cluster.site", *limit_args, "-e", json.dumps({"slurm_config": CONTAINER_SLURM_CONFIG}), *extra,
+        callback="json", extra_inventories=inventories,
+        extra_env={"ANSIBLE_CACHE_PLUGIN": "jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": FACT_CACHE},
+    )  # fmt: skip
 
 
 def result_of(done):
@@ -394,8 +390,8 @@ def test_limit_without_cached_facts_fails_before_any_change(host, new_node):
     # The controller's slurm.conf needs exec1's and exec2's CPUs and memory, which a run limited to the
     # controller and the new node does not gather: without a fact cache that says them, nothing changes.
     done = playbook(
-        "gxhpc.cluster.site", "-i", NEW_NODE_INVENTORY, "--limit", f"{CONTROLLER},{new_node}",
-        "-e", json.dumps({"slurm_config": CONTAINER_SLURM_CONFIG}),
+        "gxhpc.cluster.site", "--limit", f"{CONTROLLER},{new_node}",
+        "-e", json.dumps({"slurm_config": CONTAINER_SLURM_CONFIG}), extra_inventories=[NEW_NODE_INVENTORY],
     )  # fmt: skip
     assert done.returncode != 0
     said = done.stdout + done.stderr
