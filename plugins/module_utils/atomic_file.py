@@ -42,22 +42,28 @@ def read_text(module, path, result, what="the file"):
         return True, to_text(handle.read(), errors="surrogate_or_strict")
 
 
-def replace_text(module, path, exists, before_text, after_text, result, content_changed=None):
+def replace_text(module, path, exists, before_text, after_text, result, content_changed=None, diff_always=True):
     """Put ``after_text`` in ``path`` when it differs, and give it the module's owner, group and mode.
 
     The tail every text-writing module shares: ``result`` gets ``content_changed``, ``changed`` and the diff
     (before and after text; Ansible shows it only with --diff); outside check mode the old file is backed up
-    first (module param ``backup``) and the new one replaces it atomically. In check mode nothing is written,
-    and a file that does not exist yet is reported as changed for its attributes too. ``content_changed``
-    defaults to whether the text differs (or the file is missing).
+    first (module param ``backup``) and the new one replaces it atomically, or the module fails naming the
+    directory when ``path``'s directory does not exist. In check mode nothing is written, and a file that
+    does not exist yet is reported as changed for its attributes too. ``content_changed`` defaults to whether
+    the text differs (or the file is missing). With ``diff_always`` false the result has a diff only when
+    the content changes and the module runs with --diff.
     """
     if content_changed is None:
         content_changed = before_text != after_text
     content_changed = content_changed or not exists
     result["content_changed"] = content_changed
     result["changed"] = content_changed
-    result["diff"] = dict(before_header=path, after_header=path, before=before_text, after=after_text)
+    if diff_always or (content_changed and module._diff):
+        result["diff"] = dict(before_header=path, after_header=path, before=before_text, after=after_text)
     if content_changed and not module.check_mode:
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            module.fail_json(msg=f"the directory of {path}, {directory}, does not exist", **result)
         if exists and module.params.get("backup"):
             result["backup_file"] = module.backup_local(path)
         write_atomically(module, path, after_text)

@@ -141,6 +141,8 @@ def run_module(module):
         result["changed"] = True
         result["key_changed"] = True
 
+    # The key keeps its own tail instead of atomic_file.replace_text, by design: it is bytes, never put in a
+    # diff or a backup (either would be a second copy of the secret), and is 0400 from its first byte.
     if wanted is not None and wanted != current:
         result["changed"] = True
         result["key_changed"] = True

@@ -140,6 +140,10 @@ directories_changed:
   description: Whether a directory of O(directories) was created or had its owner or mode corrected.
   returned: always
   type: bool
+content_changed:
+  description: Whether the file's content changed (or the file was created).
+  returned: always
+  type: bool
 """
 
 import os
@@ -147,7 +151,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import write_atomically
+from ansible_collections.gxhpc.cluster.plugins.module_utils.atomic_file import read_text, replace_text
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import (
     SlurmConfError,
     compare,
@@ -206,30 +210,11 @@ def run_module(module):
     except SlurmConfError as exc:
         module.fail_json(msg=str(exc), **result)
 
-    old = None
-    if os.path.exists(dest):
-        with open(dest, encoding="utf-8") as handle:
-            old = handle.read()
-    result.update(compare(old or "", content))
-    result["restart_required"] = bool(old is not None and result["restart_required"])
-
-    result["changed"] = result["directories_changed"]
-    if old != content:
-        result["changed"] = True
-        if module._diff:
-            result["diff"] = {"before": old or "", "after": content, "before_header": dest, "after_header": dest}
-        if not module.check_mode:
-            directory = os.path.dirname(dest)
-            if not os.path.isdir(directory):
-                module.fail_json(msg=f"slurm_conf: directory {directory} does not exist", **result)
-            if params["backup"] and old is not None:
-                result["backup_file"] = module.backup_local(dest)
-            write_atomically(module, dest, content)
-
-    if os.path.exists(dest):
-        file_args = module.load_file_common_arguments(params)
-        file_args["path"] = dest
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    exists, old = read_text(module, dest, result, what="a Slurm configuration file")
+    result.update(compare(old, content))
+    result["restart_required"] = bool(exists and result["restart_required"])
+    replace_text(module, dest, exists, old, content, result, diff_always=False)
+    result["changed"] = result["changed"] or result["directories_changed"]
     return result
 
 
