@@ -112,6 +112,28 @@ def path_problem(value):
     return None
 
 
+def path_list_problems(name, entries, entry_problem=path_problem):
+    """One problem per entry of the list of paths ``name`` that ``entry_problem`` refuses (by default: each
+    entry must be a plain absolute path, path_problem)."""
+    problems = []
+    for entry in entries:
+        problem = entry_problem(entry)
+        if problem:
+            problems.append(f"{name}: entry {_show(entry)} {problem}.")
+    return problems
+
+
+def allowed_root_problem(entry):
+    """path_problem's rule, and no system directory: the chown script runs as root on what is under a root."""
+    problem = path_problem(entry)
+    if problem is None and entry in SYSTEM_DIRS:
+        return (
+            "is a system directory; the chown script must be confined to Galaxy's own job working directory "
+            "and new_file_path"
+        )
+    return problem
+
+
 def _is_under(path, parent):
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
@@ -193,10 +215,7 @@ def settings_problems(settings):
         if not isinstance(value, list):
             bad(name, "must be a list of absolute paths")
         else:
-            for entry in value:
-                problem = path_problem(entry)
-                if problem:
-                    problems.append(f"{name}: entry {_show(entry)} {problem}.")
+            problems.extend(path_list_problems(name, value))
 
     check_string(
         "galaxy_real_user_drmaa_version",
@@ -219,15 +238,7 @@ def settings_problems(settings):
         if not isinstance(value, list) or not value:
             bad(name, "must be a non-empty list of absolute paths (the job working directory and new_file_path)")
         else:
-            for entry in value:
-                problem = path_problem(entry)
-                if problem:
-                    problems.append(f"{name}: entry {_show(entry)} {problem}.")
-                elif entry in SYSTEM_DIRS:
-                    problems.append(
-                        f"{name}: entry {_show(entry)} is a system directory; the chown script must be confined "
-                        "to Galaxy's own job working directory and new_file_path."
-                    )
+            problems.extend(path_list_problems(name, value, allowed_root_problem))
 
     for name in (
         "galaxy_real_user_uid_min",

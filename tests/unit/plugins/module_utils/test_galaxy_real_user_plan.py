@@ -14,7 +14,10 @@ from ansible_collections.gxhpc.cluster.plugins.filter.real_user import (
     real_user_galaxy_config,
 )
 from ansible_collections.gxhpc.cluster.plugins.module_utils.galaxy_real_user_plan import (
+    allowed_root_problem,
     drmaa_plan,
+    path_list_problems,
+    path_problem,
     plan,
     settings_problems,
 )
@@ -128,6 +131,41 @@ def test_bad_allowed_roots(roots):
     problems = settings_problems(with_(galaxy_real_user_allowed_roots=roots))
     assert problems
     assert problems[0].startswith("galaxy_real_user_allowed_roots:")
+
+
+def test_each_bad_entry_of_a_path_list_is_named_once():
+    entries = ["/srv/ok", "relative", "/srv/a b", "/etc", None]
+    assert path_list_problems("x", entries) == [
+        f"x: entry 'relative' {path_problem('relative')}.",
+        f"x: entry '/srv/a b' {path_problem('/srv/a b')}.",
+        f"x: entry None {path_problem(None)}.",
+    ]
+    # allowed_roots' rule is path_problem's and no system directory.
+    assert path_list_problems("x", entries, allowed_root_problem) == [
+        f"x: entry 'relative' {path_problem('relative')}.",
+        f"x: entry '/srv/a b' {path_problem('/srv/a b')}.",
+        "x: entry '/etc' is a system directory; the chown script must be confined to Galaxy's own job working "
+        "directory and new_file_path.",
+        f"x: entry None {path_problem(None)}.",
+    ]
+
+
+@pytest.mark.parametrize("entry", ["/", "/usr", "/etc", "/home", "/tmp", "/var", "/srv"])
+def test_an_allowed_root_may_not_be_a_system_directory_a_drmaa_python_path_entry_may(entry):
+    roots = settings_problems(with_(galaxy_real_user_allowed_roots=["/srv/galaxy/jobs", entry]))
+    assert roots == [
+        f"galaxy_real_user_allowed_roots: entry {entry!r} is a system directory; the chown script must be "
+        "confined to Galaxy's own job working directory and new_file_path."
+    ]
+    assert settings_problems(with_(galaxy_real_user_drmaa_python_path=[entry])) == []
+
+
+def test_a_drmaa_python_path_may_be_empty_allowed_roots_may_not():
+    assert settings_problems(with_(galaxy_real_user_drmaa_python_path=[])) == []
+    assert settings_problems(with_(galaxy_real_user_allowed_roots=[])) == [
+        "galaxy_real_user_allowed_roots: [] must be a non-empty list of absolute paths (the job working directory "
+        "and new_file_path)."
+    ]
 
 
 @pytest.mark.parametrize("name", ["galaxy_real_user_job_working_directory", "galaxy_real_user_new_file_path"])
