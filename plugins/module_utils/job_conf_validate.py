@@ -143,6 +143,13 @@ class _Checks:
             self.error(path, f"must be {what}, got {type_name(value)} {value!r}")
         return ok
 
+    def require(self, path, value, kinds, what, missing="is required"):
+        """Record ``missing`` when ``value`` is None, else expect(); True when it is there and of ``kinds``."""
+        if value is None:
+            self.error(path, missing)
+            return False
+        return self.expect(path, value, kinds, what)
+
     def unknown_keys(self, path, mapping, allowed):
         for key in mapping:
             if key not in allowed:
@@ -199,10 +206,8 @@ class _Checks:
 
 def check_runners(checks, config):
     runners = config.get("runners")
-    if runners is None:
-        checks.error("runners", "is required: Galaxy reads job_conf['runners'] unconditionally")
-        return
-    if not checks.expect("runners", runners, dict, "a mapping of runner id to runner"):
+    missing = "is required: Galaxy reads job_conf['runners'] unconditionally"
+    if not checks.require("runners", runners, dict, "a mapping of runner id to runner", missing):
         return
     for runner_id, runner in runners.items():
         path = f"runners.{runner_id}"
@@ -231,11 +236,8 @@ def _check_runner(checks, runner_id, runner, path):
             checks.module_name(path + ".rules_module", runner["rules_module"])
         return
     load = runner.get("load")
-    if load is None:
-        checks.error(path + ".load", "is required (for example galaxy.jobs.runners.slurm:SlurmJobRunner)")
-        checks.runner_families[runner_id] = None
-        return
-    if not checks.expect(path + ".load", load, str, "a string"):
+    missing = "is required (for example galaxy.jobs.runners.slurm:SlurmJobRunner)"
+    if not checks.require(path + ".load", load, str, "a string", missing):
         checks.runner_families[runner_id] = None
         return
     family = runner_family(load)
@@ -473,10 +475,8 @@ def _check_assign_meets_handlers(checks, methods):
 
 def collect_environments(checks, config):
     execution = config.get("execution")
-    if execution is None:
-        checks.error("execution", "is required: Galaxy needs at least one environment to run jobs")
-        return
-    if not checks.expect("execution", execution, dict, "a mapping"):
+    missing = "is required: Galaxy needs at least one environment to run jobs"
+    if not checks.require("execution", execution, dict, "a mapping", missing):
         return
     checks.unknown_keys("execution", execution, ("default", "environments"))
     environments = execution.get("environments")
@@ -593,10 +593,7 @@ def check_environment(checks, env_id, env, path):
 
 def _environment_family(checks, runner, path):
     """The family of the runner an environment names ("dynamic" for the built-in ones), or None."""
-    if runner is None:
-        checks.error(path, "is required")
-        return None
-    if not checks.expect(path, runner, str, "a string"):
+    if not checks.require(path, runner, str, "a string"):
         return None
     if runner in BUILTIN_RUNNERS:
         return "dynamic"
