@@ -169,6 +169,14 @@ def bench_jobs(box):
     return latency, [time.monotonic() - start]
 
 
+def cluster_hosts(names):
+    """The inventory of a controller (the first name) and exec nodes (the rest)."""
+    ctl, *execs = names
+    hosts = {ctl: {"slurm_roles": ["controller"], "slurm_config": CONTAINER_CONFIG}}
+    hosts.update({e: {"slurm_roles": ["exec"], "slurm_config": CONTAINER_CONFIG} for e in execs})
+    return hosts
+
+
 def bench_exec_nodes(runs, counts=(1, 4)):
     site = os.path.join(ROOT, "playbooks", "site.yml")
     results = {}
@@ -176,9 +184,7 @@ def bench_exec_nodes(runs, counts=(1, 4)):
         results[count] = []
         for _run in range(runs):
             with Containers(count + 1, network=True) as boxes:
-                ctl, *execs = boxes.names
-                hosts = {ctl: {"slurm_roles": ["controller"], "slurm_config": CONTAINER_CONFIG}}
-                hosts.update({e: {"slurm_roles": ["exec"], "slurm_config": CONTAINER_CONFIG} for e in execs})
+                hosts = cluster_hosts(boxes.names)
                 results[count].append(playbook(hosts, site)[0])
             print(f"{count} exec node(s): {results[count][-1]:.1f}s", flush=True)
     return {f"converge_{c}_exec_s": v for c, v in results.items()}
@@ -192,9 +198,7 @@ def bench_scale(runs, counts):
         first, rerun = [], []
         for _run in range(runs):
             with Containers(count + 1, network=True, image=SCALE_IMAGE) as boxes:
-                ctl, *execs = boxes.names
-                hosts = {ctl: {"slurm_roles": ["controller"], "slurm_config": CONTAINER_CONFIG}}
-                hosts.update({e: {"slurm_roles": ["exec"], "slurm_config": CONTAINER_CONFIG} for e in execs})
+                hosts = cluster_hosts(boxes.names)
                 forks = {"ANSIBLE_FORKS": str(count + 1)}
                 first.append(playbook(hosts, site, env_extra=forks)[0])
                 seconds, out = playbook(hosts, site, env_extra=forks)
