@@ -150,6 +150,13 @@ class _Checks:
             return False
         return self.expect(path, value, kinds, what)
 
+    def choice(self, path, value, accepted, what):
+        """Record "'value' is not a <what> (did you mean ...?) (accepted: ...)" unless ``value`` is accepted."""
+        if value in accepted:
+            return True
+        self.error(path, f"'{value}' is not a {what}{_suggest(value, accepted)} (accepted: {', '.join(accepted)})")
+        return False
+
     def unknown_keys(self, path, mapping, allowed):
         for key in mapping:
             if key not in allowed:
@@ -429,11 +436,7 @@ def _check_assign(checks, assign):
             if not checks.expect(path, method, str, "a string"):
                 continue
             if method.lower() not in ASSIGN_METHODS:
-                checks.error(
-                    path,
-                    f"'{method}' is not a handler assignment method{_suggest(method, ASSIGN_METHODS)} "
-                    f"(accepted: {', '.join(ASSIGN_METHODS)})",
-                )
+                checks.choice(path, method, ASSIGN_METHODS, "handler assignment method")
             methods.append(method.lower())
     return methods
 
@@ -661,12 +664,7 @@ def check_dynamic_params(checks, runner, params, path, env_keys=()):
     rule_type = params.get("type", "python")
     if not checks.expect(path + ".type", rule_type, str, "a string"):
         return
-    if rule_type not in DYNAMIC_TYPES:
-        checks.error(
-            path + ".type",
-            f"'{rule_type}' is not a dynamic rule type{_suggest(rule_type, DYNAMIC_TYPES)} "
-            f"(accepted: {', '.join(DYNAMIC_TYPES)})",
-        )
+    if not checks.choice(path + ".type", rule_type, DYNAMIC_TYPES, "dynamic rule type"):
         return
     if rule_type != "python":
         return
@@ -752,12 +750,8 @@ def _check_cli_params(checks, params, path):
             continue  # Galaxy's cli runner defaults to CLI_DEFAULT_SHELL_PLUGIN
         if value is None:
             checks.error(f"{path}.{key}", f"is required for the cli runner (accepted: {', '.join(accepted)})")
-        elif value not in accepted:
-            checks.error(
-                f"{path}.{key}",
-                f"'{value}' is not a cli {key.split('_', 1)[0]} plugin{_suggest(value, accepted)} "
-                f"(accepted: {', '.join(accepted)})",
-            )
+        else:
+            checks.choice(f"{path}.{key}", value, accepted, f"cli {key.split('_', 1)[0]} plugin")
     for key, value in params.items():
         if (key.startswith("shell_") or key.startswith("job_")) and isinstance(value, (dict, list)):
             checks.error(f"{path}.{key}", "must be a scalar: the cli runner passes it as a plugin argument")
@@ -859,12 +853,7 @@ def _check_limit(checks, limit, path, seen):
     limit_type = limit.get("type")
     if not checks.expect(path + ".type", limit_type, str, "a string"):
         return
-    if limit_type not in LIMIT_TYPES:
-        checks.error(
-            path + ".type",
-            f"'{limit_type}' is not a limit type{_suggest(limit_type, LIMIT_TYPES)} "
-            f"(accepted: {', '.join(LIMIT_TYPES)})",
-        )
+    if not checks.choice(path + ".type", limit_type, LIMIT_TYPES, "limit type"):
         return
     for key in ("id", "tag"):
         if key in limit:
