@@ -149,7 +149,8 @@ def render_module(doc, examples, returns, source):
         lines += ["## Attributes", "", "| attribute | support | what it means here |", "| --- | --- | --- |"]
         for attribute, spec in doc["attributes"].items():
             spec = spec or {}
-            text = " ".join(paragraphs(spec.get("description"))).replace("|", "\\|")
+            # The module's own details say more than the fragment's generic description
+            text = " ".join(paragraphs(spec.get("details") or spec.get("description"))).replace("|", "\\|")
             lines.append("| %s | %s | %s |" % (attribute, spec.get("support", ""), text))
         lines.append("")
     if doc.get("notes"):
@@ -191,7 +192,12 @@ def with_collection_fragments(root, doc, source):
     for fragment in doc.get("extends_documentation_fragment") or []:
         if not fragment.startswith(prefix):
             continue
-        path = os.path.join(root, "plugins", "doc_fragments", fragment[len(prefix) :] + ".py")
+        # As Ansible resolves it: the fragment's own file, else <file>.<variant> for the variable VARIANT in <file>.py
+        name, variable = fragment[len(prefix) :], "DOCUMENTATION"
+        path = os.path.join(root, "plugins", "doc_fragments", name + ".py")
+        if not os.path.isfile(path) and "." in name:
+            name, variant = name.rsplit(".", 1)
+            path, variable = os.path.join(root, "plugins", "doc_fragments", name + ".py"), variant.upper()
         if not os.path.isfile(path):
             raise DocsError("%s: documentation fragment %s has no %s" % (source, fragment, os.path.relpath(path, root)))
         with open(path, encoding="utf-8") as handle:
@@ -201,10 +207,15 @@ def with_collection_fragments(root, doc, source):
             if (
                 isinstance(node, ast.Assign)
                 and isinstance(node.value, ast.Constant)
-                and any(isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets)
+                and any(isinstance(t, ast.Name) and t.id == variable for t in node.targets)
             ):
                 text = node.value.value
-        fragment_doc = _load_yaml(text, "%s DOCUMENTATION" % os.path.relpath(path, root)) or {}
+        if text is None:
+            raise DocsError(
+                "%s: documentation fragment %s: %s has no %s"
+                % (source, fragment, os.path.relpath(path, root), variable)
+            )
+        fragment_doc = _load_yaml(text, "%s %s" % (os.path.relpath(path, root), variable)) or {}
         attributes = {}
         for name, spec in (fragment_doc.get("attributes") or {}).items():
             attributes[name] = dict(spec or {}, **((doc.get("attributes") or {}).get(name) or {}))

@@ -57,12 +57,7 @@ options:
     choices: [warn, fail, ignore]
     default: warn
 extends_documentation_fragment:
-  - gxhpc.cluster.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+  - gxhpc.cluster.attributes.read_only
 author:
   - gxhpc.cluster contributors (@gxhpc)
 """

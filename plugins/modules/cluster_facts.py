@@ -52,12 +52,7 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
-  - gxhpc.cluster.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+  - gxhpc.cluster.attributes.read_only
 seealso:
   - module: gxhpc.cluster.cluster_job_probe
   - module: gxhpc.cluster.cluster_check_report

@@ -51,13 +51,10 @@ options:
     type: int
     default: 60
 extends_documentation_fragment:
-  - gxhpc.cluster.attributes
+  - gxhpc.cluster.attributes.read_only
 attributes:
   check_mode:
-    support: full
     details: The probe files are temporary and removed before the module returns.
-  diff_mode:
-    support: none
 seealso:
   - module: gxhpc.cluster.cluster_facts
   - module: gxhpc.cluster.cluster_check_report

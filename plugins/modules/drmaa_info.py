@@ -35,13 +35,8 @@ options:
         blocks while the controller does not answer.
     type: int
     default: 60
-attributes:
-  check_mode:
-    support: full
-    description: Only reads, so it runs in check mode exactly as without it.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
+extends_documentation_fragment:
+  - gxhpc.cluster.attributes.read_only
 notes:
   - Read-only, it never reports a change.
 author:

@@ -22,13 +22,8 @@ requirements:
   - PyYAML on the managed host (Debian package C(python3-yaml)).
 extends_documentation_fragment:
   - ansible.builtin.files
+  - gxhpc.cluster.attributes.file
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change without writing.
-  diff_mode:
-    support: full
-    description: Returns the file's text before and after.
   platform:
     support: full
     platforms: posix

@@ -30,13 +30,10 @@ requirements:
   - PyYAML on the managed host for O(format=yaml) (Debian package C(python3-yaml)).
 extends_documentation_fragment:
   - ansible.builtin.files
+  - gxhpc.cluster.attributes.file
 attributes:
   check_mode:
-    support: full
-    description: Validates and reports what would change without writing.
-  diff_mode:
-    support: full
-    description: Returns the file's text before and after.
+    details: Validates and reports what would change without writing.
   platform:
     support: full
     platforms: posix

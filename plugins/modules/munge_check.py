@@ -27,12 +27,7 @@ options:
     type: str
     default: this host
 extends_documentation_fragment:
-  - gxhpc.cluster.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+  - gxhpc.cluster.attributes.read_only
 author:
   - gxhpc.cluster contributors (@gxhpc)
 """

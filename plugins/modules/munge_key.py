@@ -57,10 +57,8 @@ options:
     type: raw
     default: "0400"
 extends_documentation_fragment:
-  - gxhpc.cluster.attributes
+  - gxhpc.cluster.attributes.file
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
     details: The key is a secret; only its checksum is reported.

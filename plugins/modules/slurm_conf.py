@@ -81,12 +81,7 @@ options:
         description: Its mode.
         type: raw
 extends_documentation_fragment:
-  - gxhpc.cluster.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - gxhpc.cluster.attributes.file
 author:
   - gxhpc.cluster contributors (@gxhpc)
 """

@@ -32,12 +32,7 @@ options:
     type: path
     required: true
 extends_documentation_fragment:
-  - gxhpc.cluster.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+  - gxhpc.cluster.attributes.read_only
 author:
   - gxhpc.cluster contributors (@gxhpc)
 """

@@ -244,6 +244,42 @@ def test_this_collections_fragment_gives_the_attributes_their_description(tree):
     assert "`gxhpc.cluster.attributes` documentation fragment" not in page
 
 
+def test_a_fragment_variant_is_read_from_its_variable_and_the_modules_details_win(tree):
+    """gxhpc.cluster.attributes.read_only is the READ_ONLY variable of attributes.py, as Ansible resolves it; a
+    module's own details replace the variant's in the table."""
+    (tree / "plugins" / "doc_fragments").mkdir()
+    (tree / "plugins" / "doc_fragments" / "attributes.py").write_text(
+        'class ModuleDocFragment:\n    DOCUMENTATION = r"""\noptions: {}\n"""\n'
+        '    READ_ONLY = r"""\noptions: {}\nattributes:\n  check_mode:\n    description: Predicts.\n'
+        '    support: full\n    details: Only reads.\n  diff_mode:\n    description: Diffs.\n    support: none\n"""\n'
+    )
+    source = (tree / "plugins" / "modules" / "demo_mod.py").read_text()
+    source = source.replace(
+        "  - ansible.builtin.files\n", "  - ansible.builtin.files\n  - gxhpc.cluster.attributes.read_only\n"
+    )
+    source = source.replace(
+        "    support: full\n    description: Reads only.\n", "    details: Probes, then cleans up.\n"
+    )
+    (tree / "plugins" / "modules" / "demo_mod.py").write_text(source)
+    pages, errors = gen_docs.expected_pages(str(tree))
+    assert errors == []
+    page = pages["docs/modules/demo_mod.md"]
+    assert "| check_mode | full | Probes, then cleans up. |" in page
+    assert "| diff_mode | none | Diffs. |" in page
+
+
+def test_a_missing_fragment_variant_is_an_error(tree):
+    (tree / "plugins" / "doc_fragments").mkdir()
+    (tree / "plugins" / "doc_fragments" / "attributes.py").write_text(
+        'class ModuleDocFragment:\n    DOCUMENTATION = r"""\noptions: {}\n"""\n'
+    )
+    source = (tree / "plugins" / "modules" / "demo_mod.py").read_text()
+    source = source.replace("  - ansible.builtin.files\n", "  - gxhpc.cluster.attributes.nothing\n")
+    (tree / "plugins" / "modules" / "demo_mod.py").write_text(source)
+    pages, errors = gen_docs.expected_pages(str(tree))
+    assert errors and "NOTHING" in errors[0][1]
+
+
 def test_a_missing_fragment_of_this_collection_is_an_error(tree):
     source = (tree / "plugins" / "modules" / "demo_mod.py").read_text()
     source = source.replace("  - ansible.builtin.files\n", "  - gxhpc.cluster.nothing\n")
