@@ -157,6 +157,16 @@ class _Checks:
         self.error(path, f"'{value}' is not a {what}{_suggest(value, accepted)} (accepted: {', '.join(accepted)})")
         return False
 
+    def reserved(self, path, params, reserved, runner):
+        """Record each of ``reserved`` that ``params`` gives: Galaxy's ``runner`` runner sets it for every job."""
+        for key in reserved:
+            if key in params:
+                self.error(
+                    f"{path}.{key}",
+                    f"is set by Galaxy's {runner} runner for every job and must not be given "
+                    f"(reserved: {', '.join(reserved)})",
+                )
+
     def unknown_keys(self, path, mapping, allowed):
         for key in mapping:
             if key not in allowed:
@@ -713,13 +723,7 @@ def check_params(checks, family, params, path):
 
 
 def _check_drmaa_params(checks, params, path):
-    for key in DRMAA_RESERVED:
-        if key in params:
-            checks.error(
-                f"{path}.{key}",
-                "is set by Galaxy's DRMAA runner for every job and must not be given "
-                f"(reserved: {', '.join(DRMAA_RESERVED)})",
-            )
+    checks.reserved(path, params, DRMAA_RESERVED, "DRMAA")
     for key in ("nativeSpecification", "native_specification"):
         if key in params and not isinstance(params[key], str):
             checks.error(
@@ -734,13 +738,7 @@ def _check_drmaa_params(checks, params, path):
 
 
 def _check_pbs_params(checks, params, path):
-    for key in PBS_RESERVED:
-        if key in params:
-            checks.error(
-                f"{path}.{key}",
-                "is set by Galaxy's PBS runner for every job and must not be given "
-                f"(reserved: {', '.join(PBS_RESERVED)})",
-            )
+    checks.reserved(path, params, PBS_RESERVED, "PBS")
 
 
 def _check_cli_params(checks, params, path):
