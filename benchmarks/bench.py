@@ -13,7 +13,9 @@ Prints, and writes as Markdown and JSON, the medians over N runs of:
      to the host count; seconds per node, the curve's slope, and a plot (OUT-scale.svg);
   7. with --peer-role DIR (a checkout of galaxyproject.slurm you provide; nothing of it is kept here):
      first converge and re-run of this collection's slurm playbook and of that role, each on a fresh
-     container with the GTN tutorial's variables, in the same run; the ratios.
+     container with the GTN tutorial's variables, in the same run; the ratios;
+  8. with --galaxy: Galaxy upload-to-ok with Galaxy's defaults and with this collection's, side by side in one
+     run, and a burst of 20 uploads (benchmarks/galaxy_latency.py).
 
 Public tools only: Python's standard library, the docker CLI and this checkout's ansible-playbook.
 Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks] [--peer-role DIR]
@@ -31,6 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
+
+import galaxy_latency
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".venv", "bin")
@@ -358,6 +362,7 @@ def table(raw):
         value("Trivial job, submit to COMPLETED (median of 20)", "job_latency_s", "<= 1 s"),
         value("Burst of 100 jobs, submit to drained", "burst_100_drain_s"),
         ("Galaxy upload to ok", galaxy and galaxy.get("upload_to_ok_s"), "s", "<= 10 s", galaxy and 1),
+        *galaxy_latency.rows(m, raw),
     ]
     if m.get("gtn_peer_first_s") is not None:
         rows += [
@@ -408,6 +413,8 @@ def main():
         help="comma-separated exec node counts (e.g. 1,4,16,32): the scale curve, from the cluster image",
     )
     parser.add_argument("--scale-runs", type=int, help="runs per scale point (default: --runs)")
+    parser.add_argument("--galaxy", action="store_true", help="Galaxy upload-to-ok, Galaxy's defaults against ours")
+    parser.add_argument("--galaxy-uploads", type=int, default=10, help="single uploads per Galaxy (default 10)")
     parser.add_argument("--skip-single-node", action="store_true", help="leave out the single-node runs")
     parser.add_argument(
         "--render-only",
@@ -433,6 +440,8 @@ def main():
             measured.update(bench_exec_nodes(args.runs))
         if args.peer_role:
             measured.update(bench_peer(args.runs, args.peer_role))
+        if args.galaxy:
+            measured.update(galaxy_latency.bench_galaxy(args.galaxy_uploads))
         # A run that measures only some rows (--skip-*, --scale alone) keeps the others from the last report; the
         # table says how many runs each row's median is of.
         raw = dict(previous["raw"] if previous else {}, **measured)
@@ -476,6 +485,7 @@ def main():
         ]
         with open(os.path.join(os.path.dirname(args.out), "benchmarks-scale.svg"), "w", encoding="utf-8") as handle:
             handle.write(scale_svg(points))
+    lines += galaxy_latency.section(medians, raw)
     report = {"machine": info, "medians": medians, "raw": raw}
     if os.path.exists(GALAXY_RECORD):
         with open(GALAXY_RECORD, encoding="utf-8") as handle:

@@ -26,6 +26,14 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.plan_values import f
 
 _MODE = re.compile(r"^0?[0-7]{3}$")
 _TPV_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# The role's latency variables and the galaxy.yml options they set. Galaxy's default for both is 1.0 s.
+MONITOR_SLEEPS = {
+    "galaxy_jobs_handler_monitor_sleep": "job_handler_monitor_sleep",
+    "galaxy_jobs_runner_monitor_sleep": "job_runner_monitor_sleep",
+}
+# Below this a handler's loops spin: each handler iteration is a database query, each runner iteration asks the
+# cluster (squeue per destination for the CLI runner, one status call per watched job for DRMAA).
+MIN_MONITOR_SLEEP = 0.1
 
 
 def _mapping(value):
@@ -68,13 +76,53 @@ def library_method(settings, conf):
     return manager
 
 
+def monitor_sleep(value):
+    """A monitor sleep variable as seconds: None when unset (null or empty: Galaxy's own default stays), a float
+    otherwise; ValueError for anything else."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return float(value)
+
+
+def monitor_sleep_settings(settings):
+    """The galaxy.yml options the monitor sleep variables set (the unset and invalid ones left out)."""
+    result = {}
+    for variable, option in MONITOR_SLEEPS.items():
+        try:
+            seconds = monitor_sleep(settings.get(variable))
+        except (TypeError, ValueError):
+            continue
+        if seconds is not None and seconds >= MIN_MONITOR_SLEEP:
+            result[option] = seconds
+    return result
+
+
+def _monitor_sleep_problems(settings):
+    problems = []
+    for variable in MONITOR_SLEEPS:
+        value = settings.get(variable)
+        try:
+            seconds = monitor_sleep(value)
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if seconds is not None and seconds < MIN_MONITOR_SLEEP:
+            problems.append(
+                f"{variable}: '{value}' must be a number of seconds, at least {MIN_MONITOR_SLEEP} (each iteration "
+                "queries the database or the cluster), or null to keep Galaxy's default (1.0)."
+            )
+    return problems
+
+
 def galaxy_settings(settings, library, uses_drmaa, gravity_handlers):
-    """The settings galaxy_jobs puts into galaxy.yml: the job conf's path, and for gravity its virtualenv and the
-    handlers' (or, without handlers, the web workers') DRMAA_LIBRARY_PATH.
+    """The settings galaxy_jobs puts into galaxy.yml: the job conf's path, the handlers' monitor sleeps, and for
+    gravity its virtualenv and the handlers' (or, without handlers, the web workers') DRMAA_LIBRARY_PATH.
 
     Published as the fact galaxy_jobs_galaxy_config, for sites whose galaxy.yml another role writes.
     """
     result = {"galaxy": {"job_config_file": settings.get("galaxy_jobs_conf_file")}}
+    result["galaxy"].update(monitor_sleep_settings(settings))
     if settings.get("galaxy_jobs_process_manager", "gravity") != "gravity":
         return result
     # gravity sets VIRTUAL_ENV (and PATH) of every service from its virtualenv setting.
@@ -188,6 +236,7 @@ def plan(settings, facts):
     tpv_problem = _tpv_problem(settings.get("galaxy_jobs_tpv_configs", []))
     if tpv_problem:
         problems.append(tpv_problem)
+    problems.extend(_monitor_sleep_problems(settings))
 
     summary = _summary(conf)
     drmaa_runners = list(summary.get("drmaa_runners") or [])

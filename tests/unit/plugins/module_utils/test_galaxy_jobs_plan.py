@@ -231,3 +231,33 @@ def test_the_published_settings_are_those_the_main_entry_point_merges(overrides)
     handlers = {"handler": {"processes": 2}}
     assert gp.published_galaxy_config(given, handlers) == gp.plan(given, facts())["galaxy_config"]
     assert "handlers" not in gp.published_galaxy_config(given, {}).get("gravity", {})
+
+
+def test_the_monitor_sleeps_go_into_galaxy_yml():
+    given = settings(galaxy_jobs_handler_monitor_sleep=0.25, galaxy_jobs_runner_monitor_sleep="0.5")
+    result = gp.plan(given, facts())
+    assert result["problems"] == []
+    assert result["galaxy_config"]["galaxy"] == {
+        "job_config_file": "/srv/galaxy/config/job_conf.yml",
+        "job_handler_monitor_sleep": 0.25,
+        "job_runner_monitor_sleep": 0.5,
+    }
+    # tasks_from: publish gives a site whose galaxy.yml another role writes the same settings.
+    assert gp.published_galaxy_config(given)["galaxy"] == result["galaxy_config"]["galaxy"]
+
+
+@pytest.mark.parametrize("unset", [None, "", "None"])
+def test_an_unset_monitor_sleep_leaves_galaxys_default(unset):
+    given = settings(galaxy_jobs_handler_monitor_sleep=unset, galaxy_jobs_runner_monitor_sleep=1.0)
+    result = gp.plan(given, facts())
+    assert result["problems"] == []
+    assert "job_handler_monitor_sleep" not in result["galaxy_config"]["galaxy"]
+    assert result["galaxy_config"]["galaxy"]["job_runner_monitor_sleep"] == 1.0
+
+
+@pytest.mark.parametrize("bad", [0, 0.05, -1, "fast", True, [0.5]])
+def test_a_monitor_sleep_that_would_spin_or_is_no_number_is_refused(bad):
+    result = gp.plan(settings(galaxy_jobs_runner_monitor_sleep=bad), facts())
+    assert len(result["problems"]) == 1
+    assert result["problems"][0].startswith(f"galaxy_jobs_runner_monitor_sleep: '{bad}' must be a number of seconds")
+    assert "job_runner_monitor_sleep" not in result["galaxy_config"]["galaxy"]
