@@ -11,14 +11,17 @@ Prints, and writes as Markdown and JSON, the medians over N runs of:
   6. with --scale 1,4,16,32: converge and re-run of a controller with that many exec nodes, from the
      cluster image (packages pre-installed, so the curve measures configuration, not dpkg), forks set
      to the host count; seconds per node, the curve's slope, and a plot (OUT-scale.svg);
-  7. with --peer-role DIR (a checkout of galaxyproject.slurm you provide; nothing of it is kept here):
+  7. with --full-stack: converge and re-run of MUNGE, Slurm, slurmdbd accounting and slurm-drmaa on one node
+     of the cluster image, and the trivial playbook in the same container; the ratio;
+  8. with --peer-role DIR (a checkout of galaxyproject.slurm you provide; nothing of it is kept here):
      first converge and re-run of this collection's slurm playbook and of that role, each on a fresh
      container with the GTN tutorial's variables, in the same run; the ratios;
-  8. with --galaxy: Galaxy upload-to-ok with Galaxy's defaults and with this collection's, side by side in one
+  9. with --galaxy: Galaxy upload-to-ok with Galaxy's defaults and with this collection's, side by side in one
      run, and a burst of 20 uploads (benchmarks/galaxy_latency.py).
 
 Public tools only: Python's standard library, the docker CLI and this checkout's ansible-playbook.
-Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks] [--peer-role DIR]
+Each point measured is written to the report at once, so a stopped run keeps what it measured.
+Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks] [--peer-role DIR] [--full-stack] [--scale 1,4]
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ CONTAINER_CONFIG = {"ProctrackType": "proctrack/linuxproc", "TaskPlugin": "task/
 # What the single-node stack installs (roles munge and slurm with controller + exec).
 PACKAGES = ["munge", "slurm-client", "slurmctld", "slurmd"]
 GALAXY_RECORD = os.path.join(ROOT, ".cache", "bench", "galaxy_upload_to_ok.json")
+BOOT_TIMEOUT = 300
+INOTIFY = "/proc/sys/fs/inotify/max_user_instances"
+# systemd in each container holds inotify instances (7 counted on Debian 12), counted against the host user's
+# limit: the default (128) runs out at about 17 containers, and systemd in the next ones does not finish booting.
+INOTIFY_PER_CONTAINER = 8
 
 
 def sh(*args, check=True, **kwargs):
@@ -70,14 +78,22 @@ class Containers:
                 "--tmpfs", "/run", "--tmpfs", "/run/lock", "--cgroupns=host",
                 "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", self.image, "/sbin/init",
             )  # fmt: skip
+        deadline = time.monotonic() + BOOT_TIMEOUT
         for name in self.names:
             # Right after the start, systemctl cannot reach systemd's bus and returns at once.
             while sh(
-                "docker", "exec", name, "systemctl", "is-system-running", "--wait", check=False
+                "docker", "exec", name, "timeout", "60", "systemctl", "is-system-running", "--wait", check=False
             ).stdout.strip() not in (
                 "running",
                 "degraded",
             ):
+                if time.monotonic() > deadline:
+                    self.__exit__()
+                    sys.exit(
+                        f"{name}: systemd did not finish booting within {BOOT_TIMEOUT} s "
+                        f"(fs.inotify.max_user_instances is {inotify_instances()}: each systemd container takes "
+                        "several, and the scale curve raises it with sysctl)"
+                    )
                 time.sleep(0.5)
         return self
 
@@ -88,6 +104,27 @@ class Containers:
 
     def exec(self, index, command):
         return sh("docker", "exec", self.names[index], "bash", "-c", command, check=False)
+
+
+def inotify_instances():
+    with open(INOTIFY, encoding="utf-8") as handle:
+        return int(handle.read())
+
+
+def ensure_inotify(containers, notes):
+    """Raise the host's fs.inotify.max_user_instances for ``containers`` systemd containers (needs root)."""
+    have, want = inotify_instances(), 128 + INOTIFY_PER_CONTAINER * containers
+    if have >= want:
+        return
+    result = sh("sysctl", "-w", f"fs.inotify.max_user_instances={want}", check=False)
+    if result.returncode != 0:
+        sys.exit(
+            f"{containers} systemd containers need fs.inotify.max_user_instances >= {want} (it is {have}) and "
+            f"sysctl could not raise it: {result.stderr.strip()}"
+        )
+    note = f"fs.inotify.max_user_instances raised on the host from {have} to {want} for {containers} containers"
+    print(note, flush=True)
+    notes.append(note)
 
 
 def playbook(hosts, path, extra=(), env_extra=None):
@@ -119,8 +156,7 @@ def single_node_vars(name):
     return {name: {"slurm_roles": ["controller", "exec"], "slurm_config": CONTAINER_CONFIG}}
 
 
-def bench_single_node(runs):
-    first, floor, rerun, trivial, latency, drain = [], [], [], [], [], []
+def bench_single_node(runs, rec):
     trivial_playbook = os.path.join(ROOT, "benchmarks", "trivial.yml")
     site = os.path.join(ROOT, "playbooks", "site.yml")
     for run in range(runs):
@@ -131,28 +167,62 @@ def bench_single_node(runs):
                 "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
                 f"apt-get install -y -qq --no-install-recommends {' '.join(PACKAGES)} >/dev/null",
             )
-            floor.append(time.monotonic() - start)
+            floor = time.monotonic() - start
             if result.returncode != 0:
                 sys.exit(f"apt floor failed: {result.stderr}")
         with Containers(1) as box:
             hosts = single_node_vars(box.names[0])
-            first.append(playbook(hosts, site)[0])
+            first = playbook(hosts, site)[0]
             seconds, out = playbook(hosts, site)
             if "changed=0" not in out:
                 sys.exit(f"the re-run changed something:\n{out[-3000:]}")
-            rerun.append(seconds)
-            trivial.append(playbook(hosts, trivial_playbook)[0])
+            trivial = playbook(hosts, trivial_playbook)[0]
+            rec.add(first_converge_s=first, apt_floor_s=floor, idempotent_rerun_s=seconds, trivial_playbook_s=trivial)
             if run == 0:
                 latency, drain = bench_jobs(box)
-        print(f"run {run + 1}/{runs}: first {first[-1]:.1f}s floor {floor[-1]:.1f}s rerun {rerun[-1]:.1f}s", flush=True)
+                rec.set(job_latency_s=latency, burst_100_drain_s=drain)
+        print(f"run {run + 1}/{runs}: first {first:.1f}s floor {floor:.1f}s rerun {seconds:.1f}s", flush=True)
+
+
+def full_stack_vars(name):
+    """One node with every part of the stack: MUNGE, Slurm (controller, exec, slurmdbd with MariaDB), slurm-drmaa."""
+    tarball = os.environ.get("SLURM_DRMAA_TARBALL") or os.path.join(
+        os.path.dirname(ROOT), "shared", "slurm-drmaa", "slurm-drmaa-1.1.6.tar.gz"
+    )
+    digest = os.environ.get("SLURM_DRMAA_TARBALL_SHA256")
+    if not digest:
+        sums = os.path.join(os.path.dirname(tarball), "SHA256SUMS")
+        if not os.path.isfile(tarball) or not os.path.isfile(sums):
+            sys.exit(f"--full-stack: no slurm-drmaa tarball at {tarball} (set SLURM_DRMAA_TARBALL and _SHA256)")
+        with open(sums, encoding="utf-8") as handle:
+            digest = next(line.split()[0] for line in handle if line.split()[1:] == [os.path.basename(tarball)])
     return {
-        "first_converge_s": first,
-        "apt_floor_s": floor,
-        "idempotent_rerun_s": rerun,
-        "trivial_playbook_s": trivial,
-        "job_latency_s": latency,
-        "burst_100_drain_s": drain,
+        name: {
+            "slurm_roles": ["controller", "exec", "dbd"],
+            "slurm_config": CONTAINER_CONFIG,
+            "slurm_dbd_storage_pass": "bench-only",
+            "gxhpc_slurm_drmaa": True,
+            "slurm_drmaa_install_method": "source",
+            "slurm_drmaa_source_tarball": tarball,
+            "slurm_drmaa_source_tarball_sha256": digest,
+        }
     }
+
+
+def bench_full_stack(runs, rec):
+    """Converge and idempotent re-run of the full single-node stack from the cluster image, and the trivial play."""
+    site = os.path.join(ROOT, "playbooks", "site.yml")
+    trivial_playbook = os.path.join(ROOT, "benchmarks", "trivial.yml")
+    for run in range(runs):
+        with Containers(1, image=SCALE_IMAGE) as box:
+            hosts = full_stack_vars(box.names[0])
+            first = playbook(hosts, site)[0]
+            seconds, out = playbook(hosts, site)
+            if "changed=0" not in out:
+                sys.exit(f"the full stack's re-run changed something:\n{out[-3000:]}")
+            trivial = playbook(hosts, trivial_playbook)[0]
+        rec.add(full_first_s=first, full_rerun_s=seconds, full_trivial_s=trivial)
+        print(f"full stack {run + 1}/{runs}: first {first:.1f}s rerun {seconds:.1f}s trivial {trivial:.1f}s")
 
 
 def bench_jobs(box):
@@ -181,40 +251,34 @@ def cluster_hosts(names):
     return hosts
 
 
-def bench_exec_nodes(runs, counts=(1, 4)):
+def bench_exec_nodes(runs, rec, counts=(1, 4)):
     site = os.path.join(ROOT, "playbooks", "site.yml")
-    results = {}
     for count in counts:
-        results[count] = []
         for _run in range(runs):
             with Containers(count + 1, network=True) as boxes:
-                hosts = cluster_hosts(boxes.names)
-                results[count].append(playbook(hosts, site)[0])
-            print(f"{count} exec node(s): {results[count][-1]:.1f}s", flush=True)
-    return {f"converge_{c}_exec_s": v for c, v in results.items()}
+                seconds = playbook(cluster_hosts(boxes.names), site)[0]
+            rec.add(**{f"converge_{count}_exec_s": seconds})
+            print(f"{count} exec node(s): {seconds:.1f}s", flush=True)
 
 
-def bench_scale(runs, counts):
+def bench_scale(runs, counts, rec):
     """Converge and re-run of a controller and N exec nodes from the cluster image, forks = host count."""
     site = os.path.join(ROOT, "playbooks", "site.yml")
-    raw = {}
+    ensure_inotify(max(counts) + 1, rec.notes)
     for count in counts:
-        first, rerun = [], []
         for _run in range(runs):
             with Containers(count + 1, network=True, image=SCALE_IMAGE) as boxes:
                 hosts = cluster_hosts(boxes.names)
                 forks = {"ANSIBLE_FORKS": str(count + 1)}
-                first.append(playbook(hosts, site, env_extra=forks)[0])
+                first = playbook(hosts, site, env_extra=forks)[0]
                 seconds, out = playbook(hosts, site, env_extra=forks)
                 if "changed=0" not in out or any(
                     "changed=" in line and "changed=0" not in line for line in out.splitlines()
                 ):
                     sys.exit(f"the re-run with {count} exec nodes changed something:\n{out[-3000:]}")
-                rerun.append(seconds)
-            print(f"scale {count} exec node(s): first {first[-1]:.1f}s rerun {rerun[-1]:.1f}s", flush=True)
-        raw[f"scale_{count}_first_s"] = first
-        raw[f"scale_{count}_rerun_s"] = rerun
-    return raw
+            # Recorded (and the report written) after each point: a run stopped later keeps it.
+            rec.add(**{f"scale_{count}_first_s": first, f"scale_{count}_rerun_s": seconds})
+            print(f"scale {count} exec node(s): first {first:.1f}s rerun {seconds:.1f}s", flush=True)
 
 
 def scale_counts(raw):
@@ -295,14 +359,13 @@ def peer_playbook(peer_role):
     return handle.name
 
 
-def bench_peer(runs, peer_role):
+def bench_peer(runs, peer_role, rec):
     """First converge and re-run, GTN variables, this collection's slurm playbook against the peer role."""
     peer_role = os.path.abspath(peer_role)
     if not os.path.isfile(os.path.join(peer_role, "tasks", "main.yml")):
         sys.exit(f"--peer-role {peer_role}: no tasks/main.yml there; give a checkout of galaxyproject.slurm")
     ours = os.path.join(ROOT, "playbooks", "slurm.yml")
     peer = peer_playbook(peer_role)
-    raw = {"gtn_ours_first_s": [], "gtn_ours_rerun_s": [], "gtn_peer_first_s": [], "gtn_peer_rerun_s": []}
     try:
         for run in range(runs):
             for key, path in (("ours", ours), ("peer", peer)):
@@ -312,17 +375,12 @@ def bench_peer(runs, peer_role):
                     if box.exec(0, "apt-get update -qq").returncode != 0:
                         sys.exit("apt-get update failed in the peer benchmark's container")
                     hosts = {box.names[0]: GTN_VARS}
-                    raw[f"gtn_{key}_first_s"].append(playbook(hosts, path)[0])
-                    raw[f"gtn_{key}_rerun_s"].append(playbook(hosts, path)[0])
-            print(
-                f"peer run {run + 1}/{runs}: ours first {raw['gtn_ours_first_s'][-1]:.1f}s rerun "
-                f"{raw['gtn_ours_rerun_s'][-1]:.1f}s, peer first {raw['gtn_peer_first_s'][-1]:.1f}s rerun "
-                f"{raw['gtn_peer_rerun_s'][-1]:.1f}s",
-                flush=True,
-            )
+                    first = playbook(hosts, path)[0]
+                    seconds = playbook(hosts, path)[0]
+                rec.add(**{f"gtn_{key}_first_s": first, f"gtn_{key}_rerun_s": seconds})
+                print(f"peer run {run + 1}/{runs}: {key} first {first:.1f}s rerun {seconds:.1f}s", flush=True)
     finally:
         os.unlink(peer)
-    return raw
 
 
 def median(values):
@@ -341,7 +399,7 @@ def table(raw):
 
     def runs(*keys):
         counts = [len(raw[k]) for k in keys if raw.get(k)]
-        return min(counts) if counts else None
+        return min(counts) if counts and len(counts) == len(keys) else None
 
     def value(label, key, target=None):
         return (label, m.get(key), "s", target, runs(key))
@@ -353,9 +411,13 @@ def table(raw):
         value("First converge, single node (MUNGE + Slurm)", "first_converge_s"),
         value("apt floor, same packages (update + install)", "apt_floor_s"),
         ratio_row("Ratio first converge / apt floor", "first_converge_s", "apt_floor_s", "<= 1.2"),
-        value("Idempotent re-run, whole stack", "idempotent_rerun_s", "<= 10 s"),
+        value("Idempotent re-run, single node (MUNGE + Slurm)", "idempotent_rerun_s", "<= 10 s"),
         value("Trivial playbook (facts + ping)", "trivial_playbook_s"),
         ratio_row("Ratio re-run / trivial", "idempotent_rerun_s", "trivial_playbook_s", "<= 2"),
+        value("Full stack (MUNGE, Slurm, accounting, slurm-drmaa): first converge, cluster image", "full_first_s"),
+        value("Full stack: idempotent re-run", "full_rerun_s"),
+        value("Full stack: trivial playbook, same container", "full_trivial_s"),
+        ratio_row("Ratio full stack re-run / trivial", "full_rerun_s", "full_trivial_s", "<= 2"),
         value("Converge, controller + 1 exec node", "converge_1_exec_s"),
         value("Converge, controller + 4 exec nodes", "converge_4_exec_s"),
         ratio_row("Ratio 4 / 1 exec nodes", "converge_4_exec_s", "converge_1_exec_s", "<= 1.3"),
@@ -372,9 +434,8 @@ def table(raw):
             value("GTN variables: re-run, gxhpc.cluster.slurm", "gtn_ours_rerun_s"),
             value("GTN variables: re-run, galaxyproject.slurm", "gtn_peer_rerun_s"),
             ratio_row("Ratio re-run ours / galaxyproject.slurm", "gtn_ours_rerun_s", "gtn_peer_rerun_s"),
-            ratio_row(
-                "Ratio re-run, whole stack / galaxyproject.slurm's", "idempotent_rerun_s", "gtn_peer_rerun_s", "<= 0.6"
-            ),
+            ratio_row("Ratio re-run, MUNGE + Slurm / galaxyproject.slurm's", "idempotent_rerun_s", "gtn_peer_rerun_s"),
+            ratio_row("Ratio re-run, full stack / galaxyproject.slurm's", "full_rerun_s", "gtn_peer_rerun_s", "<= 0.6"),
         ]
     return m, rows
 
@@ -417,6 +478,11 @@ def main():
     parser.add_argument("--galaxy-uploads", type=int, default=10, help="single uploads per Galaxy (default 10)")
     parser.add_argument("--skip-single-node", action="store_true", help="leave out the single-node runs")
     parser.add_argument(
+        "--full-stack",
+        action="store_true",
+        help="re-run of MUNGE, Slurm, slurmdbd accounting and slurm-drmaa (from SLURM_DRMAA_TARBALL) on one node",
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="measure nothing: write the table again from OUT.json, with the galaxy scenario's latest record",
@@ -430,22 +496,55 @@ def main():
     if args.render_only:
         if previous is None:
             sys.exit(f"--render-only: no {args.out}.json to render")
-        raw = previous["raw"]
-        info = previous["machine"]
-    else:
-        measured = {} if args.skip_single_node else bench_single_node(args.runs)
-        if args.scale:
-            measured.update(bench_scale(args.scale_runs or args.runs, [int(c) for c in args.scale.split(",")]))
-        if not args.skip_exec_nodes:
-            measured.update(bench_exec_nodes(args.runs))
-        if args.peer_role:
-            measured.update(bench_peer(args.runs, args.peer_role))
-        if args.galaxy:
-            measured.update(galaxy_latency.bench_galaxy(args.galaxy_uploads))
-        # A run that measures only some rows (--skip-*, --scale alone) keeps the others from the last report; the
-        # table says how many runs each row's median is of.
-        raw = dict(previous["raw"] if previous else {}, **measured)
+        write_report(args.out, previous["raw"], previous["machine"])
+        return
+    rec = Recorder(args.out, previous)
+    if not args.skip_single_node:
+        bench_single_node(args.runs, rec)
+    if args.full_stack:
+        bench_full_stack(args.runs, rec)
+    if args.peer_role:
+        bench_peer(args.runs, args.peer_role, rec)
+    if not args.skip_exec_nodes:
+        bench_exec_nodes(args.runs, rec)
+    if args.galaxy:
+        rec.set(**galaxy_latency.bench_galaxy(args.galaxy_uploads))
+    # Last: the longest, and what a stopped run is most likely to leave unmeasured.
+    if args.scale:
+        bench_scale(args.scale_runs or args.runs, [int(c) for c in args.scale.split(",")], rec)
+    rec.save(finished=True)
+
+
+class Recorder:
+    """What this run measured, written out (with the last report's other rows) after every point."""
+
+    def __init__(self, out, previous):
+        self.out = out
+        self.previous_raw = previous["raw"] if previous else {}
+        self.measured = {}
+        self.notes = []
+
+    def add(self, **values):
+        for key, value in values.items():
+            self.measured.setdefault(key, []).append(value)
+        self.save()
+
+    def set(self, **values):
+        self.measured.update(values)
+        self.save()
+
+    def save(self, finished=False):
+        # A run that measures only some rows (--skip-*, --scale alone) keeps the others from the last report;
+        # the table says how many runs each row's median is of.
         info = machine()
+        if self.notes:
+            info["notes"] = list(self.notes)
+        if not finished:
+            info["status"] = "in progress (a stopped run keeps the points measured so far)"
+        write_report(self.out, dict(self.previous_raw, **self.measured), info, quiet=not finished)
+
+
+def write_report(out, raw, info, quiet=False):
     medians, rows = table(raw)
     lines = ["| measure | median | runs | target |", "| --- | --- | --- | --- |"]
     for label, value, unit, target, runs in rows:
@@ -483,7 +582,7 @@ def main():
             f"| re-run {high[0]} / {low[0]} exec nodes | {high[2] / low[2]:.2f} x | <= 2 |",
             f"| first converge {high[0]} / {low[0]} exec nodes | {high[1] / low[1]:.2f} x | <= 2.5 |",
         ]
-        with open(os.path.join(os.path.dirname(args.out), "benchmarks-scale.svg"), "w", encoding="utf-8") as handle:
+        with open(os.path.join(os.path.dirname(out), "benchmarks-scale.svg"), "w", encoding="utf-8") as handle:
             handle.write(scale_svg(points))
     lines += galaxy_latency.section(medians, raw)
     report = {"machine": info, "medians": medians, "raw": raw}
@@ -491,13 +590,21 @@ def main():
         with open(GALAXY_RECORD, encoding="utf-8") as handle:
             report["galaxy_upload_to_ok"] = json.load(handle)
     markdown = "\n".join(lines)
-    print(markdown)
-    with open(args.out + ".json", "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
-    with open(args.out + ".md", "w", encoding="utf-8") as handle:
-        handle.write("# Benchmarks\n\n")
-        handle.write("Written by `benchmarks/bench.py`: medians over fresh containers (the runs column).\n\n")
-        handle.write("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + "\n\n" + markdown + "\n")
+    if not quiet:
+        print(markdown)
+    # Each file replaced whole, so that a run stopped while writing leaves the previous one.
+    for path, text in (
+        (out + ".json", json.dumps(report, indent=2) + "\n"),
+        (
+            out + ".md",
+            "# Benchmarks\n\n"
+            "Written by `benchmarks/bench.py`: medians over fresh containers (the runs column).\n\n"
+            "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + "\n\n" + markdown + "\n",
+        ),
+    ):
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":
