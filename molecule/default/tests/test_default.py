@@ -1,7 +1,12 @@
 """What a user of a single-node cluster sees: MUNGE works, the node is idle, jobs run."""
 
+import os
+
 import pytest
-from gxhpc_testlib import run_ok
+from gxhpc_testlib import role_tags, run_ok, tag_alone
+
+# The roles converge.yml (site.yml) runs here; slurm runs munge's phases under munge's tags.
+ROLES = ("slurm", "munge")
 
 
 def test_munge_key_file(host):
@@ -84,3 +89,9 @@ def test_accounting(host):
             break
         host.run("sleep 1")
     assert state == "COMPLETED"
+
+
+@pytest.mark.parametrize("tag", role_tags(*ROLES))
+def test_each_tag_alone_changes_nothing(tag):
+    """On the converged hosts, each phase tag and each role tag runs alone: green, changed=0 (issue 16)."""
+    tag_alone(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), tag, ROLES, record="default")
