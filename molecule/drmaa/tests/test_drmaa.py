@@ -1,9 +1,11 @@
 """What a Galaxy admin relies on: libdrmaa talks to this cluster's Slurm and runs jobs."""
 
 import json
+import os
 import re
 
 import pytest
+from gxhpc_testlib import role_tags, tag_alone
 
 LIBRARY = "/usr/local/lib/libdrmaa.so.1"
 RECORD = "/etc/ansible/facts.d/slurm_drmaa.fact"
@@ -89,3 +91,14 @@ def test_drmaa_job_exit_status_3_is_reported(host):
     assert result["has_exited"] is True
     assert result["exit_status"] == 3
     assert output.content_string.strip() == "hello from Slurm job %s" % result["job_id"]
+
+
+# --- each tag alone (issue 16) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tag", role_tags("slurm_drmaa"))
+def test_each_tag_alone_changes_nothing(tag):
+    """On the converged hosts, each phase tag and the role tag of slurm_drmaa run alone: green, changed=0.
+    slurm's and munge's tags are skipped (the default scenario runs them), so only their preflight runs."""
+    converge = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    tag_alone(converge, tag, ("slurm_drmaa",), skip_roles=("slurm", "munge"), record="drmaa")
