@@ -447,31 +447,33 @@ def submit(drmaa, template):
         session.exit()
 
 
+def script_parser(prog, description, *positionals):
+    """The argument parser of one script: no abbreviated options, and ``positionals`` as (name, help) pairs."""
+    parser = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False)
+    for name, text in positionals:
+        parser.add_argument(name, help=text)
+    return parser
+
+
 def runner_parser():
-    parser = argparse.ArgumentParser(
-        prog="gxhpc_drmaa_runner.py",
-        description="Submit a Galaxy job through DRMAA as the real user and print its job id.",
-        allow_abbrev=False,
+    parser = script_parser(
+        "gxhpc_drmaa_runner.py",
+        "Submit a Galaxy job through DRMAA as the real user and print its job id.",
+        ("user", "uid or name of the user the job runs as"),
+        ("job_template", "JSON file with the DRMAA job template"),
     )
     parser.add_argument(
         "--assign_all_groups",
         action="store_true",
         help="give the job all of the user's groups, not only the primary group (if the settings allow it)",
     )
-    parser.add_argument("user", help="uid or name of the user the job runs as")
-    parser.add_argument("job_template", help="JSON file with the DRMAA job template")
     return parser
 
 
 def runner_main(argv, config_file=CONFIG_FILE, stdout=None, stderr=None, drop=drop_privileges, drmaa_loader=None):
     stdout = stdout if stdout is not None else sys.stdout
-    log = Log("gxhpc_drmaa_runner", stderr=stderr)
-    args = _parse(runner_parser(), argv, log)
-    if isinstance(args, int):
-        return args
-    try:
-        config = load_config(config_file)
-        log.facility = SYSLOG_FACILITIES[config.syslog_facility]
+
+    def action(args, config):
         if args.assign_all_groups and not config.assign_all_groups:
             raise Refused("--assign_all_groups given, but the settings do not allow it (assign_all_groups: false)")
         pw = lookup_user(args.user)
@@ -481,23 +483,16 @@ def runner_main(argv, config_file=CONFIG_FILE, stdout=None, stderr=None, drop=dr
         template = load_job_template(args.job_template, log)
         drmaa = (drmaa_loader or import_drmaa)(config)
         job_id = submit(drmaa, template)
-    except Refused as exc:
-        log.error(f"submit refused: {exc}")
-        return EXIT_REFUSED
-    except Failed as exc:
-        log.error(f"submit failed: {exc}")
-        return EXIT_FAILED
-    except Exception as exc:  # noqa: BLE001 - DRMAA raises its own exception classes
-        log.error(f"submit failed: {type(exc).__name__}: {str(exc)!r}")
-        return EXIT_FAILED
-    log.info(
-        f"submitted {args.job_template!r} as {pw.pw_name!r} (uid {pw.pw_uid}, groups "
-        f"{','.join(str(g) for g in groups)}): job {str(job_id)!r}"
-    )
-    # Galaxy reads the job id from stdout: print it and nothing else.
-    stdout.write(f"{job_id}\n")
-    stdout.flush()
-    return EXIT_OK
+        # Galaxy reads the job id from stdout: print it and nothing else.
+        stdout.write(f"{job_id}\n")
+        stdout.flush()
+        return (
+            f"submitted {args.job_template!r} as {pw.pw_name!r} (uid {pw.pw_uid}, groups "
+            f"{','.join(str(g) for g in groups)}): job {str(job_id)!r}"
+        )
+
+    log = Log("gxhpc_drmaa_runner", stderr=stderr)
+    return run_script(log, "submit", runner_parser(), argv, config_file, action)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -505,24 +500,16 @@ def runner_main(argv, config_file=CONFIG_FILE, stdout=None, stderr=None, drop=dr
 
 
 def killer_parser():
-    parser = argparse.ArgumentParser(
-        prog="gxhpc_drmaa_killer.py",
-        description="Terminate a DRMAA job as the user who owns it.",
-        allow_abbrev=False,
+    return script_parser(
+        "gxhpc_drmaa_killer.py",
+        "Terminate a DRMAA job as the user who owns it.",
+        ("job_id", "DRMAA job id, as the runner printed it"),
+        ("user", "uid or name of the user the job runs as"),
     )
-    parser.add_argument("job_id", help="DRMAA job id, as the runner printed it")
-    parser.add_argument("user", help="uid or name of the user the job runs as")
-    return parser
 
 
 def killer_main(argv, config_file=CONFIG_FILE, stderr=None, drop=drop_privileges, drmaa_loader=None):
-    log = Log("gxhpc_drmaa_killer", stderr=stderr)
-    args = _parse(killer_parser(), argv, log)
-    if isinstance(args, int):
-        return args
-    try:
-        config = load_config(config_file)
-        log.facility = SYSLOG_FACILITIES[config.syslog_facility]
+    def action(args, config):
         if not JOB_ID_PATTERN.fullmatch(args.job_id):
             raise Refused(f"not a job id: {args.job_id!r}")
         pw = lookup_user(args.user)
@@ -536,17 +523,10 @@ def killer_main(argv, config_file=CONFIG_FILE, stderr=None, drop=drop_privileges
             session.control(args.job_id, drmaa.JobControlAction.TERMINATE)
         finally:
             session.exit()
-    except Refused as exc:
-        log.error(f"kill refused: {exc}")
-        return EXIT_REFUSED
-    except Failed as exc:
-        log.error(f"kill failed: {exc}")
-        return EXIT_FAILED
-    except Exception as exc:  # noqa: BLE001 - DRMAA raises its own exception classes
-        log.error(f"kill of job {args.job_id!r} failed: {type(exc).__name__}: {str(exc)!r}")
-        return EXIT_FAILED
-    log.info(f"terminated job {args.job_id!r} as {pw.pw_name!r} (uid {pw.pw_uid})")
-    return EXIT_OK
+        return f"terminated job {args.job_id!r} as {pw.pw_name!r} (uid {pw.pw_uid})"
+
+    log = Log("gxhpc_drmaa_killer", stderr=stderr)
+    return run_script(log, "kill", killer_parser(), argv, config_file, action, subject=lambda a: f"job {a.job_id!r}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -773,25 +753,17 @@ def _denied_uids(config):
 
 
 def chown_parser():
-    parser = argparse.ArgumentParser(
-        prog="gxhpc_chown.py",
-        description="Hand a Galaxy job working directory to a user, confined to the configured roots.",
-        allow_abbrev=False,
+    return script_parser(
+        "gxhpc_chown.py",
+        "Hand a Galaxy job working directory to a user, confined to the configured roots.",
+        ("path", "job working directory (or a path below new_file_path)"),
+        ("user", "name (or uid) of the new owner"),
+        ("gid", "numeric id of the new group"),
     )
-    parser.add_argument("path", help="job working directory (or a path below new_file_path)")
-    parser.add_argument("user", help="name (or uid) of the new owner")
-    parser.add_argument("gid", help="numeric id of the new group")
-    return parser
 
 
 def chown_main(argv, config_file=CONFIG_FILE, stderr=None):
-    log = Log("gxhpc_chown", stderr=stderr)
-    args = _parse(chown_parser(), argv, log)
-    if isinstance(args, int):
-        return args
-    try:
-        config = load_config(config_file)
-        log.facility = SYSLOG_FACILITIES[config.syslog_facility]
+    def action(args, config):
         if not config.allowed_roots:
             raise Refused("no allowed_roots are configured")
         root, parts = confine(args.path, config.allowed_roots)
@@ -816,20 +788,40 @@ def chown_main(argv, config_file=CONFIG_FILE, stderr=None):
         finally:
             os.close(entry_fd)
             os.close(parent_fd)
-    except Refused as exc:
-        log.error(f"chown refused: {exc}")
-        return EXIT_REFUSED
-    except Failed as exc:
-        log.error(f"chown failed: {exc}")
-        return EXIT_FAILED
-    except Exception as exc:  # noqa: BLE001 - never a traceback to the caller
-        log.error(f"chown of {args.path!r} failed: {type(exc).__name__}: {exc}")
-        return EXIT_FAILED
-    log.info(f"changed {args.path!r} to {pw.pw_name!r}:{gid} ({work.changed} entries, {work.skipped} skipped)")
-    return EXIT_OK
+        return f"changed {args.path!r} to {pw.pw_name!r}:{gid} ({work.changed} entries, {work.skipped} skipped)"
+
+    log = Log("gxhpc_chown", stderr=stderr)
+    return run_script(log, "chown", chown_parser(), argv, config_file, action, subject=lambda a: repr(a.path))
 
 
 # ---------------------------------------------------------------------------------------------------
+
+
+def run_script(log, verb, parser, argv, config_file, action, subject=None):
+    """The frame of the three scripts: parse ``argv``, load the settings, run ``action(args, config)``.
+
+    ``action`` returns the line logged on success. Galaxy, the caller, is not trusted: whatever goes wrong
+    is one log line and an exit code (EXIT_USAGE, EXIT_REFUSED or EXIT_FAILED), never a traceback.
+    """
+    args = _parse(parser, argv, log)
+    if isinstance(args, int):
+        return args
+    try:
+        config = load_config(config_file)
+        log.facility = SYSLOG_FACILITIES[config.syslog_facility]
+        done = action(args, config)
+    except Refused as exc:
+        log.error(f"{verb} refused: {exc}")
+        return EXIT_REFUSED
+    except Failed as exc:
+        log.error(f"{verb} failed: {exc}")
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - DRMAA raises its own exception classes; never a traceback
+        what = f"{verb} of {subject(args)}" if subject else verb
+        log.error(f"{what} failed: {type(exc).__name__}: {str(exc)!r}")
+        return EXIT_FAILED
+    log.info(done)
+    return EXIT_OK
 
 
 def _parse(parser, argv, log):

@@ -526,6 +526,54 @@ def test_chown_refuses_without_roots(tmp_path, layout):
     assert code == lib.EXIT_REFUSED
 
 
+# --- what the three scripts share -------------------------------------------------------------------
+
+
+def _run_each(script, layout, tmp_path):
+    """Run one of the three scripts on valid arguments; ``(code, stderr, drop)``."""
+    if script == "runner":
+        code, _out, err, _drmaa, drop = run_runner(["2001", _template(tmp_path)], layout)
+    elif script == "killer":
+        code, err, _drmaa, drop = run_killer(["12345", "2001"], layout)
+    else:
+        code, err = run_chown([str(layout["jobs"] / "000" / "17"), "alice", "2001"], layout)
+        drop = Dropper()
+    return code, err, drop
+
+
+VERBS = {"runner": "submit", "killer": "kill", "chown": "chown"}
+
+
+@pytest.mark.parametrize("script", sorted(VERBS))
+def test_each_script_stops_at_bad_settings_before_doing_anything(tmp_path, layout, script, monkeypatch):
+    """Settings that fail to load stop every script before it looks up a user or drops privileges."""
+    with open(layout["config"], "w") as handle:
+        json.dump({"galaxy_user": "galaxy", "uid_min": 0}, handle)
+    looked_up = []
+    monkeypatch.setattr(lib, "lookup_user", looked_up.append)
+    monkeypatch.setattr(lib, "confine", lambda path, roots: looked_up.append(path))
+    code, err, drop = _run_each(script, layout, tmp_path)
+    assert code == lib.EXIT_FAILED
+    assert err.count("\n") == 1 and f"{VERBS[script]} failed: " in err and "uid_min" in err
+    assert looked_up == [] and drop.calls == []
+
+
+@pytest.mark.parametrize("script", sorted(VERBS))
+def test_each_script_reports_an_unexpected_error_in_one_line_without_a_traceback(tmp_path, layout, script, monkeypatch):
+    """Galaxy (the hostile caller) gets an exit code and one line, never a traceback with the script's internals."""
+
+    def boom(*args):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(lib, "lookup_user", boom)
+    monkeypatch.setattr(lib, "confine", boom)
+    code, err, drop = _run_each(script, layout, tmp_path)
+    assert code == lib.EXIT_FAILED
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert " failed: RuntimeError: " in err and "boom" in err
+    assert drop.calls == []
+
+
 # --- configuration ----------------------------------------------------------------------------------
 
 
