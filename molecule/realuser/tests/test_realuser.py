@@ -1,12 +1,14 @@
 """What a Galaxy admin relies on when Galaxy submits jobs as the real user."""
 
 import json
+import os
 import re
 import shlex
 import time
 
 import pytest
 import yaml
+from gxhpc_testlib import role_tags, tag_alone
 
 SCRIPTS_DIR = "/usr/local/libexec/gxhpc"
 RUNNER = SCRIPTS_DIR + "/gxhpc_drmaa_runner.py"
@@ -320,3 +322,15 @@ def test_runner_submits_a_job_that_runs_as_the_real_user(host, working_dir):
             break
         time.sleep(1)
     assert host.file(working_dir + "/whoami").content_string.strip() == "alice"
+
+
+# --- each tag alone (issue 16) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tag", role_tags("galaxy_real_user"))
+def test_each_tag_alone_changes_nothing(tag):
+    """On the converged host, each phase tag and the role tag of galaxy_real_user run alone: green, changed=0.
+    The other roles' tags are skipped (the default and drmaa scenarios run them), so only their preflight runs.
+    Last in the file, after the tests that use the scripts: they leave nothing the role would change."""
+    converge = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    tag_alone(converge, tag, ("galaxy_real_user",), skip_roles=("slurm", "munge", "slurm_drmaa"), record="realuser")
