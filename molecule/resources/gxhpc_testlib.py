@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 
+import pytest
 import testinfra
 import yaml
 from bioblend import ConnectionError as GalaxyConnectionError
@@ -67,6 +68,36 @@ def user_instance(bootstrap, galaxy_url, email):
         user = bootstrap.users.create_local_user(username, email, uuid.uuid4().hex)
     key = bootstrap.users.get_or_create_user_apikey(user["id"])
     return GalaxyInstance(galaxy_url, key=key)
+
+
+def galaxy_fixtures(bootstrap_api_key, admin_email, user_email, start_timeout):
+    """The module-scoped fixtures of a test module that talks to the Galaxy on its ``host``, in this order:
+    ``galaxy_url``; ``bootstrap`` (a GalaxyInstance with the bootstrap key once Galaxy answers: converge may have
+    just restarted it, so it waits up to ``start_timeout`` seconds); ``admin`` (the user ``admin_email``, who must be
+    in admin_users); ``user`` (a plain user, ``user_email``). Bind them in the test module::
+
+        galaxy_url, bootstrap, admin, user = galaxy_fixtures(BOOTSTRAP_API_KEY, ADMIN_EMAIL, USER_EMAIL, TIMEOUT)
+    """
+
+    @pytest.fixture(scope="module")
+    def galaxy_url(host):
+        return galaxy_url_of(host)
+
+    @pytest.fixture(scope="module")
+    def bootstrap(galaxy_url):
+        return bootstrap_instance(galaxy_url, bootstrap_api_key, start_timeout)
+
+    @pytest.fixture(scope="module")
+    def admin(bootstrap, galaxy_url):
+        gi = user_instance(bootstrap, galaxy_url, admin_email)
+        assert gi.users.get_current_user()["is_admin"], f"{admin_email} is in admin_users but Galaxy says not admin"
+        return gi
+
+    @pytest.fixture(scope="module")
+    def user(bootstrap, galaxy_url):
+        return user_instance(bootstrap, galaxy_url, user_email)
+
+    return galaxy_url, bootstrap, admin, user
 
 
 # -- Each role's tags alone on a converged host (issue 16) ---------------------------------------------------------

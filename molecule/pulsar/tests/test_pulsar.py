@@ -14,8 +14,7 @@ import time
 import uuid
 
 import pytest
-from gxhpc_testlib import bootstrap_instance, galaxy_url_of, node, run_ok, wait_for
-from gxhpc_testlib import user_instance as _user_instance
+from gxhpc_testlib import galaxy_fixtures, node, role_tags, run_ok, tag_alone, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 GALAXY = "gxhpc-pulsar-galaxy"
@@ -27,6 +26,9 @@ ADMIN_EMAIL = "admin@example.org"
 PULSAR_TOKEN = "gxhpc-e2e-pulsar-token-3b8e61d0"  # noqa: S105  a throwaway container's test token
 AMQP_PASSWORD = "gxhpc-e2e-amqp-Pw-5d21c9"  # noqa: S105  the broker account's, likewise
 JOB_TIMEOUT = 300
+# Each tag alone: the roles this scenario is the only one to run (the default and drmaa scenarios run the others').
+TAG_ROLES = ("pulsar", "galaxy_jobs")
+OTHER_ROLES = ("slurm", "munge", "slurm_drmaa")
 # A restart of Galaxy (converge changed the job conf) takes 1 to 6 minutes on a busy 2-core machine.
 GALAXY_START_TIMEOUT = 600
 
@@ -36,24 +38,9 @@ def cluster():
     return node(CLUSTER)
 
 
-@pytest.fixture(scope="module")
-def galaxy_url(host):
-    return galaxy_url_of(host)
-
-
-@pytest.fixture(scope="module")
-def bootstrap(galaxy_url):
-    return bootstrap_instance(galaxy_url, BOOTSTRAP_API_KEY, GALAXY_START_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def admin(bootstrap, galaxy_url):
-    return _user_instance(bootstrap, galaxy_url, ADMIN_EMAIL)
-
-
-@pytest.fixture(scope="module")
-def user(bootstrap, galaxy_url):
-    return _user_instance(bootstrap, galaxy_url, "pulsar-user@example.org")
+galaxy_url, bootstrap, admin, user = galaxy_fixtures(
+    BOOTSTRAP_API_KEY, ADMIN_EMAIL, "pulsar-user@example.org", GALAXY_START_TIMEOUT
+)
 
 
 def _wait_ok(gi, dataset_id, label):
@@ -192,6 +179,14 @@ def test_a_job_survives_pulsar_stopped_while_slurm_runs_it(admin, user, cluster)
     assert dataset["state"] == "ok", admin.jobs.show_job(job_id, full_details=True)
     assert user.datasets.download_dataset(output_id).decode() == expected
     _check_ran_through_pulsar(admin, cluster, job_id)
+
+
+@pytest.mark.parametrize("tag", role_tags(*TAG_ROLES))
+def test_each_tag_alone_changes_nothing(tag):
+    """On the converged hosts, each phase tag and role tag of pulsar (both Pulsars) and galaxy_jobs run alone: green,
+    changed=0. Slurm's, MUNGE's and slurm-drmaa's tags are skipped, so only their preflight runs (issue 16)."""
+    converge = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    tag_alone(converge, tag, TAG_ROLES, skip_roles=OTHER_ROLES, record="pulsar")
 
 
 @pytest.mark.parametrize("secret", [PULSAR_TOKEN, AMQP_PASSWORD], ids=["token", "amqp-password"])
