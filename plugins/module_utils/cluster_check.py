@@ -83,6 +83,44 @@ FAILURES = {
         "Run a time service (chrony or systemd-timesyncd) on every host; MUNGE rejects credentials from clocks "
         "more than {expected} seconds apart.",
     ),
+    # Pulsar: no shared filesystem, the network instead (module cluster_pulsar_probe, from both sides).
+    "pulsar_unreachable": (
+        "the Galaxy server cannot reach a Pulsar destination's URL",
+        "Check from {host} that {url} is Pulsar's address (the destination's url), that Pulsar runs there "
+        "(`systemctl status pulsar` on the Pulsar host) and that no firewall between them drops the port.",
+    ),
+    "pulsar_token_refused": (
+        "Pulsar refuses the destination's private_token",
+        "Give the destination ({url}) the private_token of Pulsar's app.yml (pulsar_private_token of "
+        "gxhpc.cluster.pulsar), then restart Galaxy's handlers; Pulsar answers every request with 401 until then.",
+    ),
+    "broker_unreachable": (
+        "the AMQP broker between Galaxy and Pulsar does not answer",
+        "Check from {host} that the broker of {url} runs (`systemctl status rabbitmq-server`) and listens on an "
+        "address {host} reaches, and that no firewall drops the port (5672, or 5671 for amqps).",
+    ),
+    "broker_login_refused": (
+        "the AMQP broker refuses the URL's user, password or virtual host",
+        "Create the broker account and virtual host of {url} with the permissions Pulsar needs (`rabbitmqctl "
+        "add_user`, `add_vhost`, `set_permissions -p <vhost> <user> '.*' '.*' '.*'`), or correct the amqp_url "
+        "(galaxy_jobs_conf) or pulsar_message_queue_url on {host}.",
+    ),
+    "galaxy_unreachable_from_pulsar": (
+        "the Pulsar host cannot reach the Galaxy URL that Pulsar stages files through",
+        "Make {url} reachable from {host} (the runner's galaxy_url must be the address at which the cluster reaches "
+        "Galaxy, not localhost), and check that Galaxy answers /api/version there.",
+    ),
+}
+
+# What a cluster_pulsar_probe state means for each kind of target.
+PULSAR_FAILURES = {
+    ("pulsar", "unreachable"): "pulsar_unreachable",
+    ("pulsar", "error"): "pulsar_unreachable",
+    ("pulsar", "refused"): "pulsar_token_refused",
+    ("broker", "unreachable"): "broker_unreachable",
+    ("broker", "error"): "broker_unreachable",
+    ("broker", "refused"): "broker_login_refused",
+    ("broker", "vhost"): "broker_login_refused",
 }
 
 # Shells that mean "no login": Slurm execs the job script through the user's shell.
@@ -108,7 +146,7 @@ def failure(name, host, detail, on_galaxy_server=False, **values):
     summary, fix = FAILURES[name]
     if on_galaxy_server:
         fix = GALAXY_SERVER_FIXES.get(name, fix)
-    fields = {"host": host, "path": "", "label": "", "user": "", "node": host, "expected": ""}
+    fields = {"host": host, "path": "", "label": "", "user": "", "node": host, "expected": "", "url": ""}
     fields.update(values)
     return {"name": name, "host": host, "summary": summary, "detail": detail, "fix": fix.format(**fields)}
 
@@ -136,18 +174,26 @@ class _Evaluation:
         self.warnings = []
         self.galaxy_hosts = [h for h, r in hosts.items() if "galaxy" in r.get("roles", ())]
         self.exec_hosts = [h for h, r in hosts.items() if "exec" in r.get("roles", ())]
+        # Paths, users and Python are compared between a Galaxy server that shares its filesystem with the
+        # cluster and the nodes; with Galaxy servers that send jobs only to Pulsar there is nothing to compare.
         self.job_hosts = [h for h in hosts if h in self.galaxy_hosts or h in self.exec_hosts]
+        if not self.galaxy_hosts:
+            self.job_hosts = []
         self.reference_galaxy = self.galaxy_hosts[0] if self.galaxy_hosts else None
+        # A Galaxy server that only talks to Pulsar has no MUNGE key or slurm.conf to compare.
+        self.cluster_hosts = [h for h, r in hosts.items() if list(r.get("roles") or ()) != ["pulsar_galaxy"]]
 
     def facts(self, host):
         return self.hosts[host].get("facts") or {}
 
 
-def evaluate(hosts, probes, settings):
+def evaluate(hosts, probes, settings, pulsar_probes=None):
     """Turn every host's facts and the Slurm probe jobs into rows per host, failures and warnings.
 
-    hosts: {inventory name: {"roles": [galaxy|exec|controller|...], "facts": cluster_facts result}}
+    hosts: {inventory name: {"roles": [galaxy|pulsar_galaxy|exec|pulsar|controller|...], "facts": cluster_facts
+      result}}
     probes: {galaxy host: cluster_job_probe result}
+    pulsar_probes: {host: cluster_pulsar_probe result}, from Galaxy servers and Pulsar hosts
     settings: paths [{name, path}], users [names], galaxy_user, reference_host, clock_window,
       clock_tolerance, nfs_attribute_caching ("warn" | "fail" | "ignore").
     """
@@ -177,6 +223,7 @@ def evaluate(hosts, probes, settings):
     _check_submit(ev, probes)
     _check_hashes(ev, settings)
     _check_clocks(ev, tolerance, window)
+    _check_pulsar(ev, pulsar_probes)
     rows = dict(ev.rows)
     for host in outside:
         rows[host] = [("cluster", "skip", "no Slurm or Galaxy role: not checked")]
@@ -402,7 +449,7 @@ def _check_submit(ev, probes):
 def _check_hashes(ev, settings):
     """The MUNGE key and slurm.conf are the same bytes on every host (hashes only)."""
     rows, failures, facts = ev.rows, ev.failures, ev.facts
-    hosts = ev.hosts
+    hosts = ev.cluster_hosts
     reference_galaxy = ev.reference_galaxy
     # MUNGE key and slurm.conf: the same bytes on every host. Hashes only; the key is never read back.
     reference_host = settings.get("reference_host") or reference_galaxy or sorted(hosts)[0]
@@ -431,7 +478,7 @@ def _check_hashes(ev, settings):
 def _check_clocks(ev, tolerance, window):
     """Every clock is within the tolerance of the median, beyond the gathering window."""
     rows, failures, facts = ev.rows, ev.failures, ev.facts
-    hosts = ev.hosts
+    hosts = ev.cluster_hosts
     # Clocks: each host's time when it answered, all within one gathering window of the controller.
     clocks = {h: facts(h).get("clock") for h in hosts if facts(h).get("clock") is not None}
     if clocks:
@@ -453,6 +500,28 @@ def _check_clocks(ev, tolerance, window):
                 )
             else:
                 rows[host].append(("clock", "ok", f"{offset:+.1f} s from the median (window {window:.1f} s)"))
+
+
+def _check_pulsar(ev, pulsar_probes):
+    """From a Galaxy server that sends jobs to Pulsar: Pulsar's URL answers and takes the token, the broker takes
+    the credentials; from a Pulsar host: the broker likewise, and the Galaxy URL that Pulsar stages files through."""
+    rows, failures = ev.rows, ev.failures
+    for host, probe in (pulsar_probes or {}).items():
+        if host not in rows:
+            continue
+        for key, result in ((probe or {}).get("probes") or {}).items():
+            kind, state = result.get("kind", ""), result.get("state", "error")
+            if state == "ok":
+                rows[host].append((key, "ok", result.get("detail", "")))
+                continue
+            rows[host].append((key, "FAIL", result.get("detail", state)))
+            name = PULSAR_FAILURES.get((kind, state), "galaxy_unreachable_from_pulsar" if kind == "galaxy" else None)
+            if name is None:
+                raise ClusterCheckError(f"pulsar_probes: {host}: {key}: unknown kind {kind!r} or state {state!r}")
+            failures.append(failure(name, host, result.get("detail", state), url=result.get("url", "")))
+    for host, report in ev.hosts.items():
+        if list(report.get("roles") or ()) == ["pulsar_galaxy"]:
+            rows[host].insert(0, ("filesystem", "skip", "jobs go to Pulsar only: no shared filesystem to compare"))
 
 
 def _label(paths, path):

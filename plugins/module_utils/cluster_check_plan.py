@@ -16,6 +16,7 @@ those across variables and the hosts of the play.
 
 import json
 
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import pulsar_destinations, uses_shared_filesystem
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_cluster import host_roles
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_conf import SlurmConfError
 
@@ -54,8 +55,10 @@ def plan(settings, facts):
 
     ``slurm_roles`` (this host's Slurm roles), ``exec_hosts`` (cluster_check_exec_hosts, else the play's hosts with
     the exec role), ``reference`` (cluster_check_reference_host, else slurm_controller_host when it is in the play,
-    else the play's first controller, else '') and ``roles`` (this host's part: galaxy, exec, then its other Slurm
-    roles).
+    else the play's first controller, else ''), ``roles`` (this host's part: galaxy, or pulsar_galaxy for a Galaxy
+    server whose cluster_check_job_conf sends jobs only to Pulsar; exec; pulsar for cluster_check_pulsar_hosts; then
+    its other Slurm roles) and ``pulsar_destinations`` (a Galaxy server's Pulsar destinations, with their tokens and
+    broker URLs: the set_fact that keeps the plan is no_log).
     """
     me = facts.get("inventory_hostname")
     play = facts.get("slurm_roles") or {}
@@ -91,12 +94,19 @@ def plan(settings, facts):
             "cluster_check_exec_hosts), and run the play on them."
         )
     mine = roles_of.get(me, [])
+    # A Galaxy server whose job conf sends jobs only to Pulsar (and runs some locally) shares no filesystem with
+    # the cluster: the check tests the network to Pulsar instead (role pulsar_galaxy), from both sides.
+    job_conf = settings.get("cluster_check_job_conf") if me in galaxy_hosts else None
+    destinations = pulsar_destinations(job_conf)
+    galaxy_part = []
+    if me in galaxy_hosts:
+        galaxy_part = ["galaxy"] if uses_shared_filesystem(job_conf) else ["pulsar_galaxy"]
+    pulsar_part = ["pulsar"] if me in list(settings.get("cluster_check_pulsar_hosts") or []) else []
     return {
         "problems": problems,
         "slurm_roles": mine,
         "exec_hosts": exec_hosts,
         "reference": reference,
-        "roles": (["galaxy"] if me in galaxy_hosts else [])
-        + (["exec"] if me in exec_hosts else [])
-        + [role for role in mine if role != "exec"],
+        "roles": galaxy_part + (["exec"] if me in exec_hosts else []) + pulsar_part + [r for r in mine if r != "exec"],
+        "pulsar_destinations": destinations,
     }

@@ -10,7 +10,8 @@ Each job lives in its own file, and this module only re-exports their public nam
   the readers of its parts (:func:`runner_family`, :func:`runner_kwds`, :func:`environment_items`, ...);
 - job_conf_validate: :func:`validate`, every error at once with its path, one function per group of checks;
 - job_conf_render: :func:`render`, :func:`render_yaml`, :func:`render_xml`, :func:`galaxy_typed`;
-- job_conf_summary: :func:`summarize` (DRMAA and Pulsar runners, TPV), the secrets, :func:`with_drmaa_library_path`.
+- job_conf_summary: :func:`summarize` (DRMAA and Pulsar runners, TPV), the secrets, :func:`with_drmaa_library_path`,
+  :func:`pulsar_destinations` and :func:`uses_shared_filesystem` (the readiness check's).
 """
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_render import (
@@ -34,9 +35,11 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_schema impo
     runner_kwds,
 )
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_summary import (
+    pulsar_destinations,
     secret_values,
     secrets,
     summarize,
+    uses_shared_filesystem,
     with_drmaa_library_path,
     world_readable_secrets,
 )
@@ -55,6 +58,7 @@ __all__ = [
     "format_for_path",
     "galaxy_typed",
     "gravity_handler_names",
+    "pulsar_destinations",
     "render",
     "render_xml",
     "render_yaml",
@@ -63,6 +67,7 @@ __all__ = [
     "secret_values",
     "secrets",
     "summarize",
+    "uses_shared_filesystem",
     "validate",
     "with_drmaa_library_path",
     "world_readable_secrets",

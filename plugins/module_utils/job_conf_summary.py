@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_schema import (
     DRMAA_FAMILIES,
+    PULSAR_MQ_CLASSES,
+    PULSAR_REST_CLASSES,
     environment_items,
     environment_params,
     runner_family,
@@ -67,6 +69,57 @@ def summarize(config):
         "runner_families": families,
         "uses_tpv": uses_tpv,
     }
+
+
+def pulsar_destinations(config):
+    """What the readiness check tests of each environment that sends jobs to Pulsar over REST or MQ, in order.
+
+    ``[{environment, runner, transport ('rest' | 'mq'), url, private_token, amqp_url, galaxy_url}]``, '' where a
+    value is not set: a REST destination's ``url`` and ``private_token``; an MQ runner's ``amqp_url``; the
+    ``galaxy_url`` Pulsar sends outputs to (the runner's, or the destination's). Embedded and other Pulsar runners
+    have no remote end to test and are left out.
+    """
+    config = config if isinstance(config, dict) else {}
+    runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+    found = []
+    for env_id, env, _path in environment_items(config.get("execution")):
+        runner_id = env.get("runner") if isinstance(env, dict) else None
+        runner = runners.get(runner_id) if isinstance(runner_id, str) else None
+        if not isinstance(runner, dict) or runner.get("enabled", True) is False:
+            continue
+        if runner_family(runner.get("load")) != "pulsar":
+            continue
+        runner_class = runner["load"].strip().rsplit(":", 1)[-1]
+        transport = "rest" if runner_class in PULSAR_REST_CLASSES else "mq" if runner_class in PULSAR_MQ_CLASSES else ""
+        if not transport:
+            continue
+        kwds, params = runner_kwds(runner), environment_params(env)
+        found.append(
+            {
+                "environment": env_id,
+                "runner": runner_id,
+                "transport": transport,
+                "url": str(params.get("url") or "") if transport == "rest" else "",
+                "private_token": str(params.get("private_token") or "") if transport == "rest" else "",
+                "amqp_url": str(kwds.get("amqp_url") or "") if transport == "mq" else "",
+                "galaxy_url": str(params.get("galaxy_url") or kwds.get("galaxy_url") or ""),
+            }
+        )
+    return found
+
+
+def uses_shared_filesystem(config):
+    """Whether Galaxy's jobs need the cluster to share Galaxy's filesystem: False only when the enabled runners are
+    Pulsar's (which stages files over the network) and Galaxy's local one. Every other runner (DRMAA, CLI, ...) needs
+    it, Galaxy's cluster docs say; so does a job conf with no runner at all (the readiness check run without
+    galaxy_jobs), or with the local one alone, as before Pulsar was known to the check."""
+    runners = (config or {}).get("runners") if isinstance(config, dict) else None
+    families = {
+        runner_family(runner.get("load"))
+        for runner_id, runner in (runners.items() if isinstance(runners, dict) else ())
+        if runner_id != "dynamic" and isinstance(runner, dict) and runner.get("enabled", True) is not False
+    }
+    return "pulsar" not in families or not families <= {"local", "pulsar"}
 
 
 def with_drmaa_library_path(config, path):

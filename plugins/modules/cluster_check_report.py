@@ -17,12 +17,18 @@ description:
 options:
   hosts:
     description:
-      - Per inventory name, C(roles) (any of C(galaxy), C(exec), C(controller), C(submit)) and
-        C(facts) (the result of M(gxhpc.cluster.cluster_facts) there).
+      - Per inventory name, C(roles) (any of C(galaxy), C(pulsar_galaxy) (a Galaxy server that sends jobs only to
+        Pulsar), C(exec), C(pulsar), C(controller), C(submit)) and C(facts) (the result of
+        M(gxhpc.cluster.cluster_facts) there).
     type: dict
     required: true
   probes:
     description: Per Galaxy host, the result of M(gxhpc.cluster.cluster_job_probe) there.
+    type: dict
+    default: {}
+  pulsar_probes:
+    description: Per Galaxy server and Pulsar host, the result of M(gxhpc.cluster.cluster_pulsar_probe) (the
+      network between Galaxy and Pulsar, which replaces a shared filesystem for Pulsar destinations).
     type: dict
     default: {}
   paths:
@@ -127,7 +133,7 @@ def run_module(module):
         if not isinstance(entry, dict) or not entry.get("name") or not str(entry.get("path", "")).startswith("/"):
             module.fail_json(msg=f"paths[{index}]: {entry!r}; accepted: a mapping with a name and an absolute path")
     try:
-        report = evaluate(params["hosts"], params["probes"], settings)
+        report = evaluate(params["hosts"], params["probes"], settings, params["pulsar_probes"])
     except ClusterCheckError as exc:
         module.fail_json(msg=str(exc))
     tables = {
@@ -148,6 +154,7 @@ def main():
         argument_spec={
             "hosts": {"type": "dict", "required": True},
             "probes": {"type": "dict", "default": {}},
+            "pulsar_probes": {"type": "dict", "default": {}},
             "paths": {"type": "list", "elements": "dict", "required": True},
             "galaxy_user": {"type": "str", "required": True},
             "users": {"type": "list", "elements": "str", "default": []},

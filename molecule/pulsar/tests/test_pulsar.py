@@ -14,7 +14,7 @@ import time
 import uuid
 
 import pytest
-from gxhpc_testlib import galaxy_fixtures, node, role_tags, run_ok, tag_alone, wait_for
+from gxhpc_testlib import ANSIBLE_PLAYBOOK, galaxy_fixtures, node, role_tags, run_ok, tag_alone, task_results, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 GALAXY = "gxhpc-pulsar-galaxy"
@@ -26,6 +26,8 @@ ADMIN_EMAIL = "admin@example.org"
 PULSAR_TOKEN = "gxhpc-e2e-pulsar-token-3b8e61d0"  # noqa: S105  a throwaway container's test token
 AMQP_PASSWORD = "gxhpc-e2e-amqp-Pw-5d21c9"  # noqa: S105  the broker account's, likewise
 JOB_TIMEOUT = 300
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", "")
+CHECK_CLUSTER = os.path.join(PROJECT, "playbooks", "check_cluster.yml")
 # Each tag alone: the roles this scenario is the only one to run (the default and drmaa scenarios run the others').
 TAG_ROLES = ("pulsar", "galaxy_jobs")
 OTHER_ROLES = ("slurm", "munge", "slurm_drmaa")
@@ -187,6 +189,61 @@ def test_each_tag_alone_changes_nothing(tag):
     changed=0. Slurm's, MUNGE's and slurm-drmaa's tags are skipped, so only their preflight runs (issue 16)."""
     converge = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
     tag_alone(converge, tag, TAG_ROLES, skip_roles=OTHER_ROLES, record="pulsar")
+
+
+def _report_rows(report, host):
+    """{check: (result, detail)} of the readiness check's table for ``host``."""
+    tables = task_results(report, "Compare every host's facts and the probe jobs")
+    table = next(iter(tables.values()))["tables"][host]
+    rows = {}
+    for line in table[2:]:
+        check, rest = line.split("  ", 1)
+        result, _gap, detail = rest.strip().partition("  ")
+        rows[check.strip()] = (result, detail.strip())
+    return rows
+
+
+def test_the_readiness_check_tests_the_network_instead_of_a_shared_filesystem():
+    """gxhpc.cluster.check_cluster with every tag of cluster_check: Galaxy's host sends jobs only to Pulsar, so no
+    shared path, user or MUNGE key is compared there; from it, the REST Pulsar takes the token and the broker the MQ
+    runner's credentials; from the cluster, the broker does too and Galaxy's URL answers (issue 17)."""
+    reports = {
+        tag: tag_alone(CHECK_CLUSTER, tag, ("cluster_check",), record="pulsar") for tag in role_tags("cluster_check")
+    }
+    galaxy = _report_rows(reports["cluster_check"], GALAXY)
+    assert galaxy["filesystem"][0] == "skip"
+    assert galaxy["pulsar http://gxhpc-pulsar-hpc:8913/"][0] == "ok", galaxy
+    assert galaxy["broker amqp://gxhpc-pulsar:***@gxhpc-pulsar-galaxy:5672/pulsar"][0] == "ok", galaxy
+    assert not [check for check in galaxy if check.startswith(("path ", "user ", "munge"))], galaxy
+    cluster = _report_rows(reports["report"], CLUSTER)
+    assert cluster["broker amqp://gxhpc-pulsar:***@gxhpc-pulsar-galaxy:5672/pulsar"][0] == "ok", cluster
+    assert cluster["galaxy http://gxhpc-pulsar-galaxy:8080"][0] == "ok", cluster
+    assert cluster["munge.key"][0] == "ok", cluster
+
+
+def test_the_readiness_check_names_a_wrong_token():
+    """The REST destination with another token than Pulsar's: the check fails and names pulsar_token_refused."""
+    job_conf = {
+        "runners": {"pulsar_rest": {"load": "galaxy.jobs.runners.pulsar:PulsarRESTJobRunner"}},
+        "execution": {
+            "default": "pulsar",
+            "environments": {
+                "pulsar": {"runner": "pulsar_rest", "url": "http://gxhpc-pulsar-hpc:8913/", "private_token": "not-it"}
+            },
+        },
+    }
+    extra = json.dumps({"cluster_check_job_conf": job_conf})
+    done = subprocess.run(
+        [ANSIBLE_PLAYBOOK, "-i", INVENTORY, CHECK_CLUSTER, "-e", extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_NOCOLOR="true"),
+    )
+    assert done.returncode != 0, done.stdout[-3000:]
+    assert f"pulsar_token_refused on {GALAXY}" in done.stdout, done.stdout[-3000:]
+    assert "answers 401" in done.stdout and "Fix: Give the destination" in done.stdout
 
 
 @pytest.mark.parametrize("secret", [PULSAR_TOKEN, AMQP_PASSWORD], ids=["token", "amqp-password"])
