@@ -647,29 +647,90 @@ def fchown_fd(fd, uid, gid):
 def owner_may_change(st, config, galaxy_uid):
     """Only entries of the Galaxy user or of people change hands, never root's or a system account's.
 
-    A regular file with more than one link belonging to a person is left alone too: it is also
-    somewhere else, outside the job directory.
+    A person's regular file with more than one link may be somewhere else too: whether it changes
+    hands is decided after the walk (``Chown.linked``), once all its links inside the tree are counted.
     """
     if st.st_uid == galaxy_uid:
         return True
     if st.st_uid == 0 or st.st_uid == NOBODY or not config.uid_min <= st.st_uid <= config.uid_max:
         return False
-    if st.st_uid in config.denied_uids:
-        return False
-    return not (stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
+    return st.st_uid not in config.denied_uids
+
+
+def linked_persons_file(st, galaxy_uid):
+    """A person's regular file with more than one name: it may also be outside the tree being handed over."""
+    return st.st_uid != galaxy_uid and stat.S_ISREG(st.st_mode) and st.st_nlink > 1
+
+
+# How many multiply-linked files of people one hand-over holds a descriptor of until the walk ends;
+# beyond that they are left alone (a job directory has a handful: Galaxy links configs/tmp* to
+# working/file_sources.json).
+MAX_LINKED = 256
 
 
 class Chown:
-    """Hands a tree to uid:gid through descriptors only."""
+    """Hands a tree to uid:gid through descriptors only.
 
-    def __init__(self, uid, gid, config, galaxy_uid, log):
+    A person's file with more than one link (``linked_persons_file``) is not changed when met: the walk
+    keeps a descriptor of it and counts its names in the tree. After the walk (``finish``) it changes
+    hands only if every one of its links was met, checked on that descriptor right before the change
+    and again right after (a link made elsewhere in between undoes the change). A link outside the tree
+    means the file is also somewhere the hand-over must not reach: a person's ~/.ssh/authorized_keys
+    linked into the job by the command Galaxy wrote must not become Galaxy's.
+    """
+
+    def __init__(self, uid, gid, config, galaxy_uid, log, top):
         self.uid = uid
         self.gid = gid
         self.config = config
         self.galaxy_uid = galaxy_uid
         self.log = log
+        self.top = top
         self.changed = 0
         self.skipped = 0
+        self.linked = {}  # (st_dev, st_ino) -> (descriptor, fstat when met, [names in the tree])
+
+    def hold(self, fd, st, shown):
+        key = (st.st_dev, st.st_ino)
+        if key not in self.linked:
+            if len(self.linked) >= MAX_LINKED:
+                self.log.warning(f"not changing {shown!r}: more than {MAX_LINKED} multiply-linked files")
+                self.skipped += 1
+                return
+            self.linked[key] = (os.dup(fd), st, [])
+        self.linked[key][2].append(shown)
+
+    def finish(self):
+        """After a complete walk: decide on the multiply-linked files met in it."""
+        for fd, first, names in self.linked.values():
+            self.change_linked(fd, first, names)
+
+    def close(self):
+        for fd, _first, _names in self.linked.values():
+            os.close(fd)
+        self.linked = {}
+
+    def change_linked(self, fd, first, names):
+        count = len(names)
+        before = os.fstat(fd)
+        if (before.st_uid, before.st_gid, before.st_nlink) != (first.st_uid, first.st_gid, count):
+            self.log.warning(
+                f"not changing {names[0]!r}: a file of uid {before.st_uid} with {before.st_nlink} links, only "
+                f"{count} of them in {self.top!r}"
+            )
+            self.skipped += count
+            return
+        fchown_fd(fd, self.uid, self.gid)
+        after = os.fstat(fd)
+        if after.st_nlink != count:
+            fchown_fd(fd, before.st_uid, before.st_gid)
+            self.log.warning(
+                f"not changing {names[0]!r}: a link to it was made while it changed hands ({after.st_nlink} links, "
+                f"{count} in {self.top!r}); its owner is uid {before.st_uid} again"
+            )
+            self.skipped += count
+            return
+        self.changed += count
 
     def entry(self, fd, shown, depth, device):
         """Decide on fstat(fd) and change that same descriptor; descend into directories through it."""
@@ -679,8 +740,11 @@ class Chown:
             self.skipped += 1
             return
         if owner_may_change(st, self.config, self.galaxy_uid):
-            fchown_fd(fd, self.uid, self.gid)
-            self.changed += 1
+            if linked_persons_file(st, self.galaxy_uid):
+                self.hold(fd, st, shown)
+            else:
+                fchown_fd(fd, self.uid, self.gid)
+                self.changed += 1
         else:
             self.log.warning(f"not changing {shown!r}: owned by uid {st.st_uid} (links {st.st_nlink})")
             self.skipped += 1
@@ -783,8 +847,12 @@ def chown_main(argv, config_file=CONFIG_FILE, stderr=None):
             st = os.fstat(entry_fd)
             if stat.S_ISLNK(st.st_mode):
                 raise Refused(f"{args.path!r} is a symlink")
-            work = Chown(pw.pw_uid, gid, config, galaxy.pw_uid, log)
-            work.entry(entry_fd, args.path, 0, st.st_dev)
+            work = Chown(pw.pw_uid, gid, config, galaxy.pw_uid, log, args.path)
+            try:
+                work.entry(entry_fd, args.path, 0, st.st_dev)
+                work.finish()  # only after a walk that met every entry: the links are all counted
+            finally:
+                work.close()
         finally:
             os.close(entry_fd)
             os.close(parent_fd)

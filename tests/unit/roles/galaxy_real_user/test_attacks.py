@@ -417,6 +417,113 @@ def test_chown_uses_no_path_based_stat_or_chown_after_the_check(fake_accounts, s
     assert os.lstat("/etc/passwd").st_uid == 0
 
 
+# Attack 8: a person's file that lives elsewhere too, hard-linked into the job directory, handed to
+# Galaxy on the way back. A job runs as the person but runs the command Galaxy wrote, so Galaxy can make
+# it link, say, the person's ~/.ssh/authorized_keys into the working directory; if the hand-back gave
+# that inode to Galaxy, Galaxy would own the person's file outside the job. A person's file with more
+# than one link changes hands only when every one of its links is inside the tree being handed over
+# (counted during the walk), checked again on the descriptor just before and just after the change.
+# Galaxy's own jobs make such files (working/file_sources.json is a hard link of configs/tmp*), which
+# stayed the person's before: the legitimate case is tested too.
+def _job_of_alice(settings, name):
+    """A finished job's directory, alice's as the job left it, and a place of alice's outside the roots."""
+    wd = settings["jobs"] / name
+    (wd / "working").mkdir(parents=True)
+    (wd / "configs").mkdir()
+    home = settings["jobs"].parent / f"home-{name}"
+    home.mkdir()
+    for path in (wd, wd / "working", wd / "configs", home):
+        os.chown(path, 2001, 2001)
+    return wd, home
+
+
+def _alices_file(path, text="alice's"):
+    path.write_text(text)
+    os.chown(path, 2001, 2001)
+    return path
+
+
+def _hand_back(wd, settings):
+    err = io.StringIO()
+    code = lib.chown_main([str(wd), "galaxy", "997"], config_file=settings["path"], stderr=err)
+    return code, err.getvalue()
+
+
+@needs_root
+def test_attack8_a_persons_file_linked_from_outside_stays_theirs(fake_accounts, settings):
+    wd, home = _job_of_alice(settings, "8a")
+    keys = _alices_file(home / "authorized_keys")
+    os.link(keys, wd / "working" / "keys")
+    code, err = _hand_back(wd, settings)
+    assert code == 0, err
+    assert os.lstat(keys).st_uid == 2001, "the person's file outside the job was handed to Galaxy"
+    assert os.lstat(wd / "working").st_uid == 997
+    assert "working/keys" in err and "links" in err
+
+
+@needs_root
+def test_attack8_two_links_inside_and_one_outside_stay_the_persons(fake_accounts, settings):
+    wd, home = _job_of_alice(settings, "8b")
+    keys = _alices_file(home / "authorized_keys")
+    os.link(keys, wd / "working" / "a")
+    os.link(keys, wd / "configs" / "b")
+    code, err = _hand_back(wd, settings)
+    assert code == 0, err
+    assert os.lstat(keys).st_uid == 2001
+    assert "with 3 links, only 2 of them in" in err
+
+
+@needs_root
+def test_attack8_a_link_made_outside_during_the_change_is_undone(fake_accounts, settings, monkeypatch):
+    """The links were all inside when counted; one appears outside right before the change: undone."""
+    wd, home = _job_of_alice(settings, "8c")
+    inner = _alices_file(wd / "configs" / "tmp1")
+    os.link(inner, wd / "working" / "file_sources.json")
+    real_fchown = lib.fchown_fd
+    linked = []
+
+    def link_outside_first(fd, uid, gid):
+        if not linked and os.fstat(fd).st_ino == os.lstat(inner).st_ino and uid == 997:
+            os.link(inner, home / "grabbed")
+            linked.append(True)
+        return real_fchown(fd, uid, gid)
+
+    monkeypatch.setattr(lib, "fchown_fd", link_outside_first)
+    code, err = _hand_back(wd, settings)
+    assert linked, "the race hook never ran"
+    assert code == 0, err
+    assert os.lstat(home / "grabbed").st_uid == 2001, "a file linked outside the job stayed Galaxy's"
+    assert (os.lstat(inner).st_uid, os.lstat(inner).st_gid) == (2001, 2001)
+
+
+@needs_root
+def test_a_persons_file_linked_only_inside_the_job_goes_back_to_galaxy(fake_accounts, settings):
+    """Galaxy's working/file_sources.json is a hard link of configs/tmp*: all its links are in the job."""
+    wd, _home = _job_of_alice(settings, "8d")
+    inner = _alices_file(wd / "configs" / "tmpabc")
+    os.link(inner, wd / "working" / "file_sources.json")
+    os.link(inner, wd / "working" / "third")
+    code, err = _hand_back(wd, settings)
+    assert code == 0, err
+    for path in (inner, wd / "working" / "file_sources.json", wd / "working" / "third"):
+        assert (os.lstat(path).st_uid, os.lstat(path).st_gid) == (997, 997), path
+    assert "not changing" not in err
+
+
+@needs_root
+def test_a_walk_that_stops_changes_no_multiply_linked_file(fake_accounts, settings, monkeypatch):
+    """Refused half-way (too deep), the walk has not counted every link: none of those files changes."""
+    wd, _home = _job_of_alice(settings, "8e")
+    inner = _alices_file(wd / "configs" / "tmpabc")
+    os.link(inner, wd / "file_sources.json")
+    deep = wd / "working" / "deeper"
+    deep.mkdir()
+    monkeypatch.setattr(lib, "MAX_DEPTH", 1)
+    code, err = _hand_back(wd, settings)
+    assert code == lib.EXIT_REFUSED, err
+    assert os.lstat(inner).st_uid == 2001
+
+
 # --- preflight (attacks 2, 4, 5, 6) -----------------------------------------------------------------
 
 
