@@ -264,6 +264,7 @@ def bench_exec_nodes(runs, rec, counts=(1, 4)):
 def bench_scale(runs, counts, rec):
     """Converge and re-run of a controller and N exec nodes from the cluster image, forks = host count."""
     site = os.path.join(ROOT, "playbooks", "site.yml")
+    trivial_playbook = os.path.join(ROOT, "benchmarks", "trivial.yml")
     ensure_inotify(max(counts) + 1, rec.notes)
     for count in counts:
         for _run in range(runs):
@@ -276,9 +277,21 @@ def bench_scale(runs, counts, rec):
                     "changed=" in line and "changed=0" not in line for line in out.splitlines()
                 ):
                     sys.exit(f"the re-run with {count} exec nodes changed something:\n{out[-3000:]}")
+                # Ansible's own floor at this size (facts and a ping on every host, the same forks): what no
+                # change to the roles can go below on this machine.
+                trivial = playbook(hosts, trivial_playbook, env_extra=forks)[0]
             # Recorded (and the report written) after each point: a run stopped later keeps it.
-            rec.add(**{f"scale_{count}_first_s": first, f"scale_{count}_rerun_s": seconds})
-            print(f"scale {count} exec node(s): first {first:.1f}s rerun {seconds:.1f}s", flush=True)
+            rec.add(
+                **{
+                    f"scale_{count}_first_s": first,
+                    f"scale_{count}_rerun_s": seconds,
+                    f"scale_{count}_trivial_s": trivial,
+                }
+            )
+            print(
+                f"scale {count} exec node(s): first {first:.1f}s rerun {seconds:.1f}s trivial {trivial:.1f}s",
+                flush=True,
+            )
 
 
 def scale_counts(raw):
@@ -300,7 +313,9 @@ def scale_rows(m, counts):
     rows = []
     for count in counts:
         first, rerun = m[f"scale_{count}_first_s"], m[f"scale_{count}_rerun_s"]
-        rows.append((count, first, rerun, first / (count + 1), rerun / (count + 1)))
+        # None for points measured before the trivial floor was part of the curve.
+        trivial = m.get(f"scale_{count}_trivial_s")
+        rows.append((count, first, rerun, first / (count + 1), rerun / (count + 1), trivial))
     return rows
 
 
@@ -322,15 +337,18 @@ def scale_svg(rows):
         f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">exec nodes (forks = hosts)</text>',
         f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" text-anchor="middle">seconds</text>',
     ]
-    for index, (label, colour) in enumerate((("first converge", "#1f77b4"), ("re-run", "#d62728"))):
-        points = [px(r[0], r[1 + index]) for r in rows]
+    series = [("first converge", "#1f77b4", 1), ("re-run", "#d62728", 2)]
+    if all(len(r) > 5 and r[5] is not None for r in rows):
+        series.append(("trivial play", "#7f7f7f", 5))
+    for index, (label, colour, column) in enumerate(series):
+        points = [px(r[0], r[column]) for r in rows]
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
             f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}"/>'
         )
         for (x, y), row in zip(points, rows):
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
-            parts.append(f'<text x="{x + 5:.1f}" y="{y - 6:.1f}" fill="{colour}">{row[1 + index]:.0f}</text>')
+            parts.append(f'<text x="{x + 5:.1f}" y="{y - 6:.1f}" fill="{colour}">{row[column]:.0f}</text>')
         parts.append(f'<text x="{width - pad - 110}" y="{pad + 16 * index}" fill="{colour}">{label}</text>')
     for row in rows:
         x, _y = px(row[0], 0)
@@ -560,15 +578,27 @@ def write_report(out, raw, info, quiet=False):
             f"Controller plus N exec nodes from `{SCALE_IMAGE}` (the roles' packages pre-installed), `forks` = hosts;",
             "medians in seconds. Plot: [benchmarks-scale.svg](benchmarks-scale.svg).",
             "",
-            "| exec nodes | first converge | re-run | first / host | re-run / host | runs |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "The trivial play (facts and a ping on every host, the same forks) is Ansible's own floor at that size",
+            "on this machine: the part of a re-run no change to the roles can remove.",
+            "",
+            "| exec nodes | first converge | re-run | trivial play | re-run / trivial | first / host | re-run / host "
+            "| runs |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
-        for count, first, rerun, first_per, rerun_per in points:
+        for count, first, rerun, first_per, rerun_per, trivial in points:
             runs = len(raw[f"scale_{count}_first_s"])
-            cells = [f"{first:.1f} s", f"{rerun:.1f} s", f"{first_per:.2f} s", f"{rerun_per:.2f} s", str(runs)]
+            cells = [
+                f"{first:.1f} s",
+                f"{rerun:.1f} s",
+                "not measured" if trivial is None else f"{trivial:.1f} s",
+                "" if trivial is None else f"{rerun / trivial:.2f} x",
+                f"{first_per:.2f} s",
+                f"{rerun_per:.2f} s",
+                str(runs),
+            ]
             lines.append(f"| {count} | " + " | ".join(cells) + " |")
-        first_slope = slope([(c, f) for c, f, _r, _a, _b in points])
-        rerun_slope = slope([(c, r) for c, _f, r, _a, _b in points])
+        first_slope = slope([(p[0], p[1]) for p in points])
+        rerun_slope = slope([(p[0], p[2]) for p in points])
         low, high = points[0], points[-1]
         lines += [
             "",
@@ -582,6 +612,8 @@ def write_report(out, raw, info, quiet=False):
             f"| re-run {high[0]} / {low[0]} exec nodes | {high[2] / low[2]:.2f} x | <= 2 |",
             f"| first converge {high[0]} / {low[0]} exec nodes | {high[1] / low[1]:.2f} x | <= 2.5 |",
         ]
+        if high[5] is not None and low[5] is not None:
+            lines.append(f"| trivial play {high[0]} / {low[0]} exec nodes (the floor) | {high[5] / low[5]:.2f} x |  |")
         with open(os.path.join(os.path.dirname(out), "benchmarks-scale.svg"), "w", encoding="utf-8") as handle:
             handle.write(scale_svg(points))
     lines += galaxy_latency.section(medians, raw)
