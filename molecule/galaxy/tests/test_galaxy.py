@@ -19,8 +19,7 @@ import uuid
 
 import pytest
 import yaml
-from gxhpc_testlib import bootstrap_instance, galaxy_url_of
-from gxhpc_testlib import user_instance as _user_instance
+from gxhpc_testlib import galaxy_fixtures
 
 # From molecule.yml: the bootstrap key in galaxy.yml, the admin in admin_users, the slurmdbd password.
 BOOTSTRAP_API_KEY = "gxhpc-e2e-bootstrap-key-5d7c2a"
@@ -60,27 +59,10 @@ def _skip(message):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def galaxy_url(host):
-    return galaxy_url_of(host)
-
-
-@pytest.fixture(scope="module")
-def bootstrap(galaxy_url):
-    # Converge may have just restarted Galaxy (a changed job conf): give it time to answer.
-    return bootstrap_instance(galaxy_url, BOOTSTRAP_API_KEY, GALAXY_START_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def admin(bootstrap, galaxy_url):
-    gi = _user_instance(bootstrap, galaxy_url, ADMIN_EMAIL)
-    assert gi.users.get_current_user()["is_admin"], "%s is in admin_users but Galaxy says not admin" % ADMIN_EMAIL
-    return gi
-
-
-@pytest.fixture(scope="module")
-def user(bootstrap, galaxy_url):
-    return _user_instance(bootstrap, galaxy_url, "e2e-user@example.org")
+# Converge may have just restarted Galaxy (a changed job conf): the bootstrap fixture gives it time to answer.
+galaxy_url, bootstrap, admin, user = galaxy_fixtures(
+    BOOTSTRAP_API_KEY, ADMIN_EMAIL, "e2e-user@example.org", GALAXY_START_TIMEOUT
+)
 
 
 def _wait_ok(user, dataset_id, label):

@@ -196,10 +196,5 @@ def test_a_dataset_is_made_by_a_slurm_job_of_the_real_user(host, admin, alice, g
     assert host.file(workdir).user == "galaxy"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gxhpc_chown.py hands Galaxy's hard-linked working/file_sources.json (= configs/tmp*, 2 links) to the "
-    "user, then refuses it on the way back ('owned by uid 2001 (links 2)'): it stays the user's. Fix in the script.",
-)
 def test_everything_in_the_job_directories_is_galaxys_again(host, switched):
     assert host.check_output("find %s -mindepth 3 ! -user galaxy", JOB_WORKING_DIRECTORY) == ""
