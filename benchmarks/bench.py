@@ -631,7 +631,13 @@ def write_report(out, raw, info, quiet=False):
             out + ".md",
             "# Benchmarks\n\n"
             "Written by `benchmarks/bench.py`: medians over fresh containers (the runs column).\n\n"
-            "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + "\n\n" + markdown + "\n",
+            "Machine: "
+            + ", ".join(f"{k} {v}" for k, v in info.items() if k != "notes")
+            + "\n\n"
+            + "".join(f"- {note}\n" for note in info.get("notes", []))
+            + ("\n" if info.get("notes") else "")
+            + markdown
+            + "\n",
         ),
     ):
         with open(path + ".tmp", "w", encoding="utf-8") as handle:

@@ -31,6 +31,17 @@ options:
     description: The build record, a JSON file that a build writes (RV(record) plus the version).
     type: path
     required: true
+  verify:
+    description:
+      - Also ask the installed library (the plan's C(library_path)), when it is there, which DRM it drives, as
+        C(gxhpc.cluster.drmaa_info) does (RV(drmaa), or RV(drmaa_error)), so that the role's verify phase needs no
+        task of its own unless this run built or relinked the library.
+    type: bool
+    default: false
+  verify_timeout:
+    description: Seconds the library may take to answer (libslurm may block while slurmctld does not answer).
+    type: int
+    default: 60
 extends_documentation_fragment:
   - gxhpc.cluster.attributes.read_only
 author:
@@ -89,6 +100,16 @@ libslurm:
   returned: success
   type: str
   sample: libslurm.so.38
+drmaa:
+  description:
+    - With O(verify), what the installed library says (C(drm_system), C(drm_version), C(drmaa_implementation),
+      C(drmaa_version), and C(libslurm), the libslurm it links), as C(gxhpc.cluster.drmaa_info) returns it.
+  returned: with O(verify), when the library is there and answered
+  type: dict
+drmaa_error:
+  description: With O(verify), why the installed library could not be asked (missing, not loadable, no answer).
+  returned: with O(verify), when the library could not be asked
+  type: str
 """
 
 import json
@@ -96,7 +117,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.drmaa import DrmaaError, elf_dynamic_info
+from ansible_collections.gxhpc.cluster.plugins.module_utils.drmaa import (
+    DrmaaError,
+    elf_dynamic_info,
+    libslurm_of,
+    query_library_isolated,
+)
 from ansible_collections.gxhpc.cluster.plugins.module_utils.slurm_drmaa_plan import build_state
 
 
@@ -121,11 +147,22 @@ def read_libslurm(library_dir):
     return soname
 
 
+def ask_library(path, timeout):
+    """What the DRMAA library at ``path`` says (as drmaa_info returns it), or a DrmaaError."""
+    if not os.path.exists(path):
+        raise DrmaaError(f"DRMAA library {path} does not exist")
+    elf = elf_dynamic_info(path)
+    info = query_library_isolated(path, timeout=timeout)
+    return dict(info, path=os.path.realpath(path), libslurm=libslurm_of(elf["needed"]))
+
+
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(
             plan=dict(type="dict", required=True),
             record_path=dict(type="path", required=True),
+            verify=dict(type="bool", default=False),
+            verify_timeout=dict(type="int", default=60),
         ),
         supports_check_mode=True,
     )
@@ -146,7 +183,13 @@ def run_module():
         "library_exists": os.path.exists(plan["library_path"]),
         "tarball_sha256": module.sha256(tarball) if os.path.isfile(tarball) else "",
     }
-    module.exit_json(changed=False, recorded=host["recorded"], libslurm=libslurm, **build_state(plan, host))
+    result = dict(changed=False, recorded=host["recorded"], libslurm=libslurm, **build_state(plan, host))
+    if module.params["verify"]:
+        try:
+            result["drmaa"] = ask_library(plan["library_path"], module.params["verify_timeout"])
+        except DrmaaError as exc:
+            result["drmaa_error"] = str(exc)
+    module.exit_json(**result)
 
 
 def main():
