@@ -111,8 +111,13 @@ def file_ok(state, path, content, owner=None, group=None, mode=None):
     """Would ansible.builtin.copy with ``content`` change nothing? ``state``: the host_state module's result."""
     if (state.get("contents") or {}).get(path) != content:
         return False
+    return stat_ok(state, path, "file", owner, group, mode)
+
+
+def stat_ok(state, path, kind, owner=None, group=None, mode=None):
+    """Is ``path`` (read with the module's ``read`` or ``paths``) of ``kind`` with that owner, group and mode?"""
     found = (state.get("stats") or {}).get(path)
-    return path_ok({"owner": owner, "group": group, "mode": mode}, found, "file")
+    return path_ok({"owner": owner, "group": group, "mode": mode}, found, kind)
 
 
 def path_ok(wanted, found, kind):

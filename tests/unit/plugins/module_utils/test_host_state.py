@@ -90,3 +90,20 @@ def test_file_ok():
     assert not hs.file_ok(state, "/etc/default/slurmd", "X=1\n", "root", "root", "0600")
     assert not hs.file_ok(state, "/etc/default/sackd", "X=1\n")
     assert not hs.file_ok({}, "/etc/default/slurmd", "X=1\n")
+
+
+def test_stat_ok():
+    state = {
+        "stats": {
+            "/usr/local/src/slurm-drmaa/slurm-drmaa-1.1.6.tar.gz": FOUND,
+            "/usr/local/src": dict(FOUND, kind="directory", mode="0755"),
+        }
+    }
+    tarball = "/usr/local/src/slurm-drmaa/slurm-drmaa-1.1.6.tar.gz"
+    assert hs.stat_ok(state, tarball, "file", "root", "root", "0644")
+    assert not hs.stat_ok(state, tarball, "file", "root", "root", "0600")
+    assert not hs.stat_ok(state, tarball, "file", "slurm")
+    assert not hs.stat_ok(state, tarball, "directory")
+    assert hs.stat_ok(state, "/usr/local/src", "directory", "root", "root", "0755")
+    assert not hs.stat_ok(state, "/usr/local/src/other.tar.gz", "file")
+    assert not hs.stat_ok({}, tarball, "file")

@@ -7,7 +7,7 @@ import pwd
 import pytest
 from module_harness import raise_on_exit, run_main
 
-from ansible_collections.gxhpc.cluster.plugins.filter.host_state import host_file_ok
+from ansible_collections.gxhpc.cluster.plugins.filter.host_state import host_file_ok, host_path_ok
 from ansible_collections.gxhpc.cluster.plugins.modules import host_state
 
 ME = pwd.getpwuid(os.getuid())
@@ -54,6 +54,10 @@ def test_reads_without_changing(tmp_path):
     assert r["packages_ok"] is True and r["packages_missing"] == []
     assert host_file_ok(r, str(conf), "SLURMD_OPTIONS=\n", ME.pw_name, MY_GROUP, "0640")
     assert not host_file_ok(r, str(conf), "SLURMD_OPTIONS=\n", ME.pw_name, MY_GROUP, "0644")
+    # The same stats without the content (a tarball copied from the controller: checksums compared beside it).
+    assert host_path_ok(r, str(conf), "file", ME.pw_name, MY_GROUP, "0640")
+    assert not host_path_ok(r, str(conf), "file", ME.pw_name, MY_GROUP, "0644")
+    assert not host_path_ok(r, str(conf), "directory")
 
 
 def test_user_ok_for_own_user():
