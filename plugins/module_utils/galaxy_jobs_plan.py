@@ -177,6 +177,55 @@ def _tpv_problem(configs):
     )
 
 
+# galaxy.yml's metadata_strategy (Galaxy's default: directory) and the Celery form galaxy_jobs_metadata_celery uses.
+CELERY_STRATEGIES = {
+    "directory": "directory_celery",
+    "extended": "extended_celery",
+    "directory_celery": "directory_celery",
+    "extended_celery": "extended_celery",
+}
+
+
+def celery_metadata(settings, galaxy_yml, gravity, galaxy_yml_path):
+    """galaxy_jobs_metadata_celery: (the metadata_strategy the cluster environments get, or None; problems).
+
+    The handler waits for a Celery task to set each job's metadata, so Galaxy must run Celery: enable_celery_tasks
+    in galaxy.yml and, with gravity, its celery service not switched off. The task runs as the galaxy user on the
+    Galaxy server, so it cannot write a job directory that real-user submission has given to the job's owner.
+    """
+    if not flag(settings.get("galaxy_jobs_metadata_celery", False)):
+        return None, []
+    galaxy = _mapping(_mapping(galaxy_yml).get("galaxy"))
+    problems = []
+    base = galaxy.get("metadata_strategy") or "directory"
+    strategy = CELERY_STRATEGIES.get(base)
+    if strategy is None:
+        problems.append(
+            f"galaxy_jobs_metadata_celery: galaxy.yml's metadata_strategy is '{base}'; Celery metadata works with "
+            f"{', '.join(CELERY_STRATEGIES)}."
+        )
+    if not flag(galaxy.get("enable_celery_tasks", False)):
+        problems.append(
+            f"galaxy_jobs_metadata_celery: {galaxy_yml_path} does not set enable_celery_tasks: true. The job "
+            "handlers would wait for Celery tasks nobody runs: set up Galaxy's Celery workers first (galaxy.yml's "
+            "enable_celery_tasks and celery_conf, gravity's celery service), or leave this false."
+        )
+    if settings.get("galaxy_jobs_process_manager", "gravity") == "gravity":
+        celery = gravity.get("celery")
+        if isinstance(celery, dict) and celery.get("enable") is not None and not flag(celery.get("enable")):
+            problems.append(
+                f"galaxy_jobs_metadata_celery: gravity's celery service is switched off in {galaxy_yml_path} "
+                "(gravity.celery.enable: false), so no worker would set the jobs' metadata."
+            )
+    if galaxy.get("real_system_username"):
+        problems.append(
+            f"galaxy_jobs_metadata_celery: {galaxy_yml_path} sets real_system_username (jobs run as their owners): "
+            "the Celery worker, which runs as the galaxy user, could not write the metadata of a job directory "
+            "its owner holds until the job is finished. Keep the metadata step in the job (false)."
+        )
+    return strategy, problems
+
+
 def plan(settings, facts):
     """The whole plan: ``problems`` (every problem at once) and the derived values the later phases read."""
     problems = []
@@ -237,6 +286,8 @@ def plan(settings, facts):
     if tpv_problem:
         problems.append(tpv_problem)
     problems.extend(_monitor_sleep_problems(settings))
+    celery_strategy, celery_problems = celery_metadata(settings, facts.get("galaxy_yml"), gravity, galaxy_yml_path)
+    problems.extend(celery_problems)
 
     summary = _summary(conf)
     drmaa_runners = list(summary.get("drmaa_runners") or [])
@@ -306,5 +357,7 @@ def plan(settings, facts):
         ),
         # The runner param the job conf gets, when that is how the handlers find libdrmaa.
         "runner_drmaa_library_path": library_path if (library == "runner_param" and uses_drmaa) else None,
+        # The metadata_strategy the cluster runners' environments get (galaxy_jobs_metadata_celery), or None.
+        "metadata_celery_strategy": celery_strategy,
         "galaxy_config": galaxy_settings(settings, library, uses_drmaa, gravity_handlers),
     }

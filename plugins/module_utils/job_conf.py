@@ -11,7 +11,7 @@ Each job lives in its own file, and this module only re-exports their public nam
 - job_conf_validate: :func:`validate`, every error at once with its path, one function per group of checks;
 - job_conf_render: :func:`render`, :func:`render_yaml`, :func:`render_xml`, :func:`galaxy_typed`;
 - job_conf_summary: :func:`summarize` (DRMAA and Pulsar runners, TPV), the secrets, :func:`with_drmaa_library_path`,
-  :func:`pulsar_destinations` and :func:`uses_shared_filesystem` (the readiness check's).
+  :func:`with_celery_metadata`, :func:`pulsar_destinations` and :func:`uses_shared_filesystem` (the readiness check's).
 """
 
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_render import (
@@ -40,6 +40,7 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_summary imp
     secrets,
     summarize,
     uses_shared_filesystem,
+    with_celery_metadata,
     with_drmaa_library_path,
     world_readable_secrets,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "summarize",
     "uses_shared_filesystem",
     "validate",
+    "with_celery_metadata",
     "with_drmaa_library_path",
     "world_readable_secrets",
 ]

@@ -6,7 +6,8 @@
 galaxy_jobs role and module_utils/site_plan.py decide what to install by it); :func:`secrets` and
 :func:`secret_values` find Pulsar tokens and broker passwords, for the module to mask and to keep out of a
 world-readable file; :func:`with_drmaa_library_path` gives every DRMAA runner the role's libdrmaa
-(galaxy_jobs_drmaa_library_path). No Ansible imports.
+(galaxy_jobs_drmaa_library_path); :func:`with_celery_metadata` moves the metadata step of the cluster runners'
+jobs into Galaxy's Celery workers (galaxy_jobs_metadata_celery). No Ansible imports.
 """
 
 from urllib.parse import urlsplit
@@ -144,6 +145,60 @@ def with_drmaa_library_path(config, path):
         runners[runner_id] = runner
     result["runners"] = runners
     return result
+
+
+# Runners whose jobs run the metadata step in the job script unless the destination sets embed_metadata_in_job:
+# false; the handler then sets it after the job (galaxy.jobs.runners: drmaa.py, cli.py, condor.py), in a Celery
+# task when the destination's metadata_strategy names celery (BaseJobRunner._handle_metadata_externally).
+EXTERNAL_METADATA_FAMILIES = (*DRMAA_FAMILIES, "cli", "condor")
+CELERY_METADATA_PARAMS = ("embed_metadata_in_job", "metadata_strategy")
+
+
+def with_celery_metadata(config, strategy):
+    """A copy of ``config`` where every environment of an enabled drmaa, slurm, univa, cli or condor runner that
+    sets neither embed_metadata_in_job nor metadata_strategy gets ``embed_metadata_in_job: false`` and
+    ``metadata_strategy: strategy`` (directory_celery or extended_celery).
+
+    Returns (config, environment ids changed). An environment that sets either param keeps its own choice.
+    """
+    if not strategy or not isinstance(config, dict) or not isinstance(config.get("execution"), dict):
+        return config, []
+    runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
+    families = {
+        runner_id: runner_family(runner.get("load"))
+        for runner_id, runner in runners.items()
+        if isinstance(runner, dict) and runner.get("enabled", True) is not False
+    }
+    changed = []
+
+    def converted(env_id, env):
+        if not isinstance(env, dict) or families.get(env.get("runner")) not in EXTERNAL_METADATA_FAMILIES:
+            return env
+        params = environment_params(env)
+        if any(key in params for key in CELERY_METADATA_PARAMS):
+            return env
+        env = dict(env)
+        added = {"embed_metadata_in_job": False, "metadata_strategy": strategy}
+        if isinstance(env.get("params"), dict):
+            env["params"] = dict(env["params"], **added)
+        else:
+            env.update(added)
+        changed.append(env_id)
+        return env
+
+    execution = dict(config["execution"])
+    environments = execution.get("environments")
+    if isinstance(environments, dict):
+        execution["environments"] = {env_id: converted(env_id, env) for env_id, env in environments.items()}
+    elif isinstance(environments, list):
+        execution["environments"] = [
+            converted(env.get("id") if isinstance(env, dict) else None, env) for env in environments
+        ]
+    else:
+        return config, []
+    result = dict(config)
+    result["execution"] = execution
+    return result, changed
 
 
 def secrets(config):

@@ -78,6 +78,15 @@ options:
         one. Galaxy's DRMAA runner exports it as C(DRMAA_LIBRARY_PATH) before importing the drmaa package, so
         the library reaches the job handlers whatever process manager starts them.
     type: path
+  metadata_celery_strategy:
+    description:
+      - Move the metadata step of the cluster runners' jobs into Galaxy's Celery workers. Every environment of an
+        enabled drmaa, slurm, univa, cli or condor runner that sets neither C(embed_metadata_in_job) nor
+        C(metadata_strategy) gets C(embed_metadata_in_job=false) and C(metadata_strategy) set to this value; the
+        job then runs the tool alone, and the job handler has a (warm) Celery worker set the outputs' metadata.
+      - Galaxy needs C(enable_celery_tasks) and running Celery workers for it.
+    type: str
+    choices: [directory_celery, extended_celery]
   validate_only:
     description: Only validate; never write.
     type: bool
@@ -156,6 +165,12 @@ drmaa_library_paths:
   returned: success
   type: dict
   sample: {slurm: /usr/lib/slurm-drmaa/lib/libdrmaa.so.1}
+celery_metadata_environments:
+  description: The environments that O(metadata_celery_strategy) gave C(embed_metadata_in_job=false).
+  returned: always
+  type: list
+  elements: str
+  sample: [slurm]
 runner_families:
   description: Runner id to the family of its runner class (C(null) for a runner Galaxy does not ship).
   returned: success
@@ -190,6 +205,7 @@ from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf import (  #
     secret_values,
     summarize,
     validate,
+    with_celery_metadata,
     with_drmaa_library_path,
     world_readable_secrets,
 )
@@ -217,6 +233,7 @@ def run_module():
             database_connection=dict(type="str", no_log=True),
             gravity_handlers=dict(type="dict", default={}),
             drmaa_library_path=dict(type="path"),
+            metadata_celery_strategy=dict(type="str", choices=["directory_celery", "extended_celery"]),
             validate_only=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
         ),
@@ -231,6 +248,8 @@ def run_module():
     result = dict(changed=False, dest=dest, format=fmt, content_changed=False)
 
     config = with_drmaa_library_path(module.params["config"], module.params["drmaa_library_path"])
+    config, celery_environments = with_celery_metadata(config, module.params["metadata_celery_strategy"])
+    result["celery_metadata_environments"] = celery_environments
     # Pulsar tokens and broker passwords: masked in the diff and every message (the invocation: JobConfModule).
     module.no_log_values.update(secret_values(config))
     errors, warnings = validate(

@@ -261,3 +261,49 @@ def test_a_monitor_sleep_that_would_spin_or_is_no_number_is_refused(bad):
     assert len(result["problems"]) == 1
     assert result["problems"][0].startswith(f"galaxy_jobs_runner_monitor_sleep: '{bad}' must be a number of seconds")
     assert "job_runner_monitor_sleep" not in result["galaxy_config"]["galaxy"]
+
+
+def celery_galaxy_yml(**galaxy):
+    return {
+        "galaxy": dict({"database_connection": "postgresql:///galaxy", "enable_celery_tasks": True}, **galaxy),
+        "gravity": {"handlers": {"handler": {"processes": 2}}, "celery": {"enable": True}},
+    }
+
+
+def test_celery_metadata_is_off_by_default():
+    result = gp.plan(settings(), facts())
+    assert result["metadata_celery_strategy"] is None
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [(None, "directory_celery"), ("directory", "directory_celery"), ("extended", "extended_celery"),
+     ("extended_celery", "extended_celery")],
+)  # fmt: skip
+def test_celery_metadata_follows_galaxys_metadata_strategy(strategy, expected):
+    galaxy_yml = celery_galaxy_yml(**({"metadata_strategy": strategy} if strategy else {}))
+    result = gp.plan(settings(galaxy_jobs_metadata_celery=True), facts(galaxy_yml=galaxy_yml))
+    assert result["problems"] == []
+    assert result["metadata_celery_strategy"] == expected
+
+
+def test_celery_metadata_without_celery_names_every_missing_piece_at_once():
+    galaxy_yml = {
+        "galaxy": {"metadata_strategy": "legacy", "real_system_username": "username"},
+        "gravity": {"handlers": {}, "celery": {"enable": False}},
+    }
+    result = gp.plan(settings(galaxy_jobs_metadata_celery=True), facts(galaxy_yml=galaxy_yml))
+    problems = result["problems"]
+    assert len(problems) == 4
+    assert all(p.startswith("galaxy_jobs_metadata_celery: ") for p in problems)
+    assert "metadata_strategy is 'legacy'" in problems[0]
+    assert "does not set enable_celery_tasks: true" in problems[1]
+    assert "gravity.celery.enable: false" in problems[2]
+    assert "real_system_username" in problems[3]
+
+
+def test_celery_metadata_with_systemd_does_not_ask_for_gravitys_celery():
+    galaxy_yml = celery_galaxy_yml()
+    galaxy_yml["gravity"]["celery"] = {"enable": False}
+    given = settings(galaxy_jobs_metadata_celery=True, galaxy_jobs_process_manager="systemd")
+    assert gp.plan(given, facts(galaxy_yml=galaxy_yml))["problems"] == []

@@ -933,3 +933,58 @@ def test_secrets_and_a_world_readable_mode():
     assert job_conf.world_readable_secrets(cfg, 0o644) is not None
     assert job_conf.world_readable_secrets(BASE, "0644") is None
     assert job_conf.world_readable_secrets(cfg, "u=rw,g=r") is None
+
+
+def test_with_celery_metadata_moves_the_cluster_runners_metadata_step_into_celery():
+    cfg = {
+        "runners": {
+            "local": {"load": "galaxy.jobs.runners.local:LocalJobRunner"},
+            "slurm": {"load": "galaxy.jobs.runners.slurm:SlurmJobRunner"},
+            "cli": {"load": "galaxy.jobs.runners.cli:ShellJobRunner"},
+            "pulsar": {"load": "galaxy.jobs.runners.pulsar:PulsarRESTJobRunner"},
+            "off": {"load": "galaxy.jobs.runners.drmaa:DRMAAJobRunner", "enabled": False},
+        },
+        "execution": {
+            "default": "slurm",
+            "environments": {
+                "local": {"runner": "local"},
+                "slurm": {"runner": "slurm", "native_specification": "--time=1:00:00"},
+                "cli": {"runner": "cli", "params": {"job_plugin": "Slurm"}},
+                "own": {"runner": "slurm", "embed_metadata_in_job": True},
+                "pulsar": {"runner": "pulsar", "url": "https://pulsar:8913/"},
+                "off": {"runner": "off"},
+            },
+        },
+    }
+    result, changed = job_conf.with_celery_metadata(cfg, "directory_celery")
+    envs = result["execution"]["environments"]
+    assert changed == ["slurm", "cli"]
+    assert envs["slurm"] == {
+        "runner": "slurm",
+        "native_specification": "--time=1:00:00",
+        "embed_metadata_in_job": False,
+        "metadata_strategy": "directory_celery",
+    }
+    assert envs["cli"]["params"] == {
+        "job_plugin": "Slurm",
+        "embed_metadata_in_job": False,
+        "metadata_strategy": "directory_celery",
+    }
+    assert envs["own"] == {"runner": "slurm", "embed_metadata_in_job": True}, "an environment's own choice wins"
+    for untouched in ("local", "pulsar", "off"):
+        assert envs[untouched] == cfg["execution"]["environments"][untouched]
+    assert "metadata_strategy" not in cfg["execution"]["environments"]["slurm"], "the input is not modified"
+    assert job_conf.with_celery_metadata(cfg, None) == (cfg, [])
+
+
+def test_with_celery_metadata_on_a_list_of_environments():
+    cfg = {
+        "runners": {"slurm": {"load": "slurm"}},
+        "execution": {"default": "a", "environments": [{"id": "a", "runner": "slurm"}]},
+    }
+    result, changed = job_conf.with_celery_metadata(cfg, "extended_celery")
+    assert changed == ["a"]
+    assert result["execution"]["environments"][0]["metadata_strategy"] == "extended_celery"
+    # Galaxy's own rules accept the converted conf, and both formats render it.
+    assert job_conf.validate(result)[0] == []
+    assert "embed_metadata_in_job" in job_conf.render(result, "xml")
