@@ -16,12 +16,15 @@ Prints, and writes as Markdown and JSON, the medians over N runs of:
   8. with --peer-role DIR (a checkout of galaxyproject.slurm you provide; nothing of it is kept here):
      first converge and re-run of this collection's slurm playbook and of that role, each on a fresh
      container with the GTN tutorial's variables, in the same run; the ratios;
-  9. with --galaxy: Galaxy upload-to-ok with Galaxy's defaults and with this collection's, side by side in one
-     run, and a burst of 20 uploads (benchmarks/galaxy_latency.py).
+  9. with --galaxy: Galaxy upload-to-ok with Galaxy's defaults, with this collection's, and with this collection's
+     on a Galaxy running Celery workers (galaxy_jobs_metadata_celery), side by side in one run, and a burst of 20
+     uploads each (benchmarks/galaxy_latency.py).
 
 Public tools only: Python's standard library, the docker CLI and this checkout's ansible-playbook.
 Each point measured is written to the report at once, so a stopped run keeps what it measured.
 Usage: python benchmarks/bench.py [--runs N] [--out docs/benchmarks] [--peer-role DIR] [--full-stack] [--scale 1,4]
+       [--note "where these rows come from"] (a run that measures some rows keeps the others from the last report:
+       --note says so in the report; --render-only --note rewrites the notes alone)
 """
 
 from __future__ import annotations
@@ -492,9 +495,18 @@ def main():
         help="comma-separated exec node counts (e.g. 1,4,16,32): the scale curve, from the cluster image",
     )
     parser.add_argument("--scale-runs", type=int, help="runs per scale point (default: --runs)")
-    parser.add_argument("--galaxy", action="store_true", help="Galaxy upload-to-ok, Galaxy's defaults against ours")
+    parser.add_argument(
+        "--galaxy", action="store_true", help="Galaxy upload-to-ok: Galaxy's defaults, ours, ours with Celery metadata"
+    )
     parser.add_argument("--galaxy-uploads", type=int, default=10, help="single uploads per Galaxy (default 10)")
     parser.add_argument("--skip-single-node", action="store_true", help="leave out the single-node runs")
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="a line for the report's notes (where rows come from, the machine's load); repeatable; with "
+        "--render-only the notes replace the report's",
+    )
     parser.add_argument(
         "--full-stack",
         action="store_true",
@@ -514,9 +526,13 @@ def main():
     if args.render_only:
         if previous is None:
             sys.exit(f"--render-only: no {args.out}.json to render")
-        write_report(args.out, previous["raw"], previous["machine"])
+        info = dict(previous["machine"])
+        if args.note:
+            info["notes"] = list(args.note)
+        write_report(args.out, previous["raw"], info)
         return
     rec = Recorder(args.out, previous)
+    rec.notes.extend(args.note)
     if not args.skip_single_node:
         bench_single_node(args.runs, rec)
     if args.full_stack:
