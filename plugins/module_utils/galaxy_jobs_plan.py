@@ -21,7 +21,8 @@ import json
 import os
 import re
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_summary import summarize
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_schema import DRMAA_FAMILIES, environment_items
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_summary import summarize, with_celery_metadata
 from ansible_collections.gxhpc.cluster.plugins.module_utils.plan_values import flag
 
 _MODE = re.compile(r"^0?[0-7]{3}$")
@@ -217,11 +218,20 @@ def celery_metadata(settings, galaxy_yml, gravity, galaxy_yml_path):
                 f"galaxy_jobs_metadata_celery: gravity's celery service is switched off in {galaxy_yml_path} "
                 "(gravity.celery.enable: false), so no worker would set the jobs' metadata."
             )
-    if galaxy.get("real_system_username"):
+    # Real-user submission goes through the DRMAA runners only (Galaxy's external run-job scripts).
+    conf = _mapping(settings.get("galaxy_jobs_conf"))
+    _converted, changed = with_celery_metadata(conf, strategy or "directory_celery")
+    families = _summary(conf).get("runner_families") or {}
+    environments = dict(
+        (env_id, env) for env_id, env, _path in environment_items(conf.get("execution")) if isinstance(env, dict)
+    )
+    as_owner = [env_id for env_id in changed if families.get(environments[env_id].get("runner")) in DRMAA_FAMILIES]
+    if galaxy.get("real_system_username") and as_owner:
         problems.append(
-            f"galaxy_jobs_metadata_celery: {galaxy_yml_path} sets real_system_username (jobs run as their owners): "
-            "the Celery worker, which runs as the galaxy user, could not write the metadata of a job directory "
-            "its owner holds until the job is finished. Keep the metadata step in the job (false)."
+            f"galaxy_jobs_metadata_celery: {galaxy_yml_path} sets real_system_username, so the jobs of "
+            f"{', '.join(as_owner)} (DRMAA) run as their owners, and the Celery worker, which runs as the galaxy "
+            "user, could not write the metadata of a job directory its owner holds until the job is finished. "
+            "Keep the metadata step in those jobs: set embed_metadata_in_job: true on them, or leave this false."
         )
     return strategy, problems
 

@@ -258,8 +258,30 @@ def test_drmaa_library_path_reaches_the_handlers_only_from_galaxy_jobs(host):
     assert "drmaa_library_path" not in host.file("/srv/galaxy/config/job_conf.yml").content_string
 
 
+# Where the job's metadata step ran: in the Slurm job its script ends with this command (Galaxy's
+# command_factory), and Galaxy's Celery worker logs each set_job_metadata task with the job's id.
+JOB_METADATA_COMMAND = "python metadata/set.py"
+CELERY_UNIT = "galaxy-celery.service"
+CELERY_METADATA_DONE = "Successfully executed Celery task set_job_metadata"
+
+
+def _job_script(host, admin, job_id):
+    decoded = int(admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"])
+    path = "/srv/galaxy/jobs/%03d/%d/galaxy_%d.sh" % (decoded // 1000, decoded, decoded)
+    return decoded, host.file(path).content_string
+
+
 def test_variant1_cli_runner_upload_runs_on_slurm(host, admin, user):
-    _check_upload(host, admin, user, "variant1-cli", _upload_with_upload1, "cli")
+    job_id, _partition = _check_upload(host, admin, user, "variant1-cli", _upload_with_upload1, "cli")
+    # galaxy_jobs_metadata_celery (molecule.yml): the CLI environment's job ran the tool alone, and the
+    # handler had the Celery worker set the dataset's metadata (the dataset is ok, so it was set).
+    decoded, script = _job_script(host, admin, job_id)
+    assert script and JOB_METADATA_COMMAND not in script, "job %d still sets its metadata in Slurm" % decoded
+    celery_log = _journal(host, CELERY_UNIT)
+    assert re.search(r"'kwargsrepr': \"\{[^}]*'job_id': %d[,}]" % decoded, celery_log), (
+        "the Celery worker never received job %d's set_job_metadata" % decoded
+    )
+    assert CELERY_METADATA_DONE in celery_log
 
 
 def _skip_without_drmaa(variant):
@@ -272,7 +294,10 @@ def _skip_without_drmaa(variant):
 
 def test_variant2_drmaa_runner_upload_runs_on_slurm(host, admin, user):
     _skip_without_drmaa("variant 2 (DRMAA runner)")
-    _check_upload(host, admin, user, "variant2-drmaa", _upload_with_fetch, "slurm")
+    job_id, _partition = _check_upload(host, admin, user, "variant2-drmaa", _upload_with_fetch, "slurm")
+    # Its environment sets embed_metadata_in_job: true, so galaxy_jobs_metadata_celery left the step in the job.
+    decoded, script = _job_script(host, admin, job_id)
+    assert JOB_METADATA_COMMAND in script, "job %d's script has no metadata step" % decoded
 
 
 def test_variant3_tpv_sizes_a_tool_from_the_cluster(host, admin, user):

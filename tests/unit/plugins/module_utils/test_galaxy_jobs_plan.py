@@ -299,7 +299,26 @@ def test_celery_metadata_without_celery_names_every_missing_piece_at_once():
     assert "metadata_strategy is 'legacy'" in problems[0]
     assert "does not set enable_celery_tasks: true" in problems[1]
     assert "gravity.celery.enable: false" in problems[2]
-    assert "real_system_username" in problems[3]
+    assert "real_system_username" in problems[3] and "the jobs of slurm (DRMAA) run as their owners" in problems[3]
+
+
+def test_celery_metadata_with_real_user_is_fine_where_the_drmaa_jobs_keep_their_metadata_step():
+    conf = {
+        "runners": {
+            "slurm": {"load": "galaxy.jobs.runners.slurm:SlurmJobRunner"},
+            "cli": {"load": "galaxy.jobs.runners.cli:ShellJobRunner"},
+        },
+        "execution": {
+            "default": "cli",
+            "environments": {
+                "cli": {"runner": "cli", "job_plugin": "Slurm"},
+                "slurm": {"runner": "slurm", "embed_metadata_in_job": True},
+            },
+        },
+    }
+    galaxy_yml = celery_galaxy_yml(real_system_username="user_email")
+    given = settings(galaxy_jobs_metadata_celery=True, galaxy_jobs_conf=conf)
+    assert gp.plan(given, facts(galaxy_yml=galaxy_yml))["problems"] == []
 
 
 def test_celery_metadata_with_systemd_does_not_ask_for_gravitys_celery():
