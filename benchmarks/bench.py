@@ -499,6 +499,13 @@ def main():
         "--galaxy", action="store_true", help="Galaxy upload-to-ok: Galaxy's defaults, ours, ours with Celery metadata"
     )
     parser.add_argument("--galaxy-uploads", type=int, default=10, help="single uploads per Galaxy (default 10)")
+    parser.add_argument(
+        "--galaxy-burst",
+        type=int,
+        default=20,
+        help="uploads per Galaxy posted at once after the single ones (default 20; 0: none, the report keeps the "
+        "last burst rows)",
+    )
     parser.add_argument("--skip-single-node", action="store_true", help="leave out the single-node runs")
     parser.add_argument(
         "--note",
@@ -542,7 +549,7 @@ def main():
     if not args.skip_exec_nodes:
         bench_exec_nodes(args.runs, rec)
     if args.galaxy:
-        rec.set(**galaxy_latency.bench_galaxy(args.galaxy_uploads))
+        rec.set(**galaxy_latency.bench_galaxy(args.galaxy_uploads, args.galaxy_burst))
     # Last: the longest, and what a stopped run is most likely to leave unmeasured.
     if args.scale:
         bench_scale(args.scale_runs or args.runs, [int(c) for c in args.scale.split(",")], rec)
