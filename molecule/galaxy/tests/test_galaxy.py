@@ -263,6 +263,7 @@ def test_drmaa_library_path_reaches_the_handlers_only_from_galaxy_jobs(host):
 JOB_METADATA_COMMAND = "python metadata/set.py"
 CELERY_UNIT = "galaxy-celery.service"
 CELERY_METADATA_DONE = "Successfully executed Celery task set_job_metadata"
+CELERY_LOG_TIMEOUT = 60
 
 
 def _job_script(host, admin, job_id):
@@ -277,11 +278,16 @@ def test_variant1_cli_runner_upload_runs_on_slurm(host, admin, user):
     # handler had the Celery worker set the dataset's metadata (the dataset is ok, so it was set).
     decoded, script = _job_script(host, admin, job_id)
     assert script and JOB_METADATA_COMMAND not in script, "job %d still sets its metadata in Slurm" % decoded
-    celery_log = _journal(host, CELERY_UNIT)
-    assert re.search(r"'kwargsrepr': \"\{[^}]*'job_id': %d[,}]" % decoded, celery_log), (
-        "the Celery worker never received job %d's set_job_metadata" % decoded
-    )
-    assert CELERY_METADATA_DONE in celery_log
+    # The handler waited for the task's result, so it is done; its lines may reach the journal a moment later.
+    received = re.compile(r"'kwargsrepr': \"\{[^}]*'job_id': %d[,}]" % decoded)
+    deadline = time.monotonic() + CELERY_LOG_TIMEOUT
+    while True:
+        celery_log = _journal(host, CELERY_UNIT)
+        if (received.search(celery_log) and CELERY_METADATA_DONE in celery_log) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert received.search(celery_log), "the Celery worker never received job %d's set_job_metadata" % decoded
+    assert CELERY_METADATA_DONE in celery_log, "the Celery worker logged no finished set_job_metadata"
 
 
 def _skip_without_drmaa(variant):
