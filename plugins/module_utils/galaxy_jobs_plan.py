@@ -21,7 +21,7 @@ import json
 import os
 import re
 
-from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_schema import DRMAA_FAMILIES, environment_items
+from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_schema import DRMAA_FAMILIES
 from ansible_collections.gxhpc.cluster.plugins.module_utils.job_conf_summary import summarize, with_celery_metadata
 from ansible_collections.gxhpc.cluster.plugins.module_utils.plan_values import flag
 
@@ -221,11 +221,7 @@ def celery_metadata(settings, galaxy_yml, gravity, galaxy_yml_path):
     # Real-user submission goes through the DRMAA runners only (Galaxy's external run-job scripts).
     conf = _mapping(settings.get("galaxy_jobs_conf"))
     _converted, changed = with_celery_metadata(conf, strategy or "directory_celery")
-    families = _summary(conf).get("runner_families") or {}
-    environments = dict(
-        (env_id, env) for env_id, env, _path in environment_items(conf.get("execution")) if isinstance(env, dict)
-    )
-    as_owner = [env_id for env_id in changed if families.get(environments[env_id].get("runner")) in DRMAA_FAMILIES]
+    as_owner = [str(env_id) for env_id, family in changed.items() if family in DRMAA_FAMILIES]
     if galaxy.get("real_system_username") and as_owner:
         problems.append(
             f"galaxy_jobs_metadata_celery: {galaxy_yml_path} sets real_system_username, so the jobs of "

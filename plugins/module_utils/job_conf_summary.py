@@ -159,20 +159,22 @@ def with_celery_metadata(config, strategy):
     sets neither embed_metadata_in_job nor metadata_strategy gets ``embed_metadata_in_job: false`` and
     ``metadata_strategy: strategy`` (directory_celery or extended_celery).
 
-    Returns (config, environment ids changed). An environment that sets either param keeps its own choice.
+    Returns (config, {environment id: its runner's family} for each environment changed). An environment that
+    sets either param keeps its own choice.
     """
     if not strategy or not isinstance(config, dict) or not isinstance(config.get("execution"), dict):
-        return config, []
+        return config, {}
     runners = config.get("runners") if isinstance(config.get("runners"), dict) else {}
     families = {
         runner_id: runner_family(runner.get("load"))
         for runner_id, runner in runners.items()
         if isinstance(runner, dict) and runner.get("enabled", True) is not False
     }
-    changed = []
+    changed = {}
 
     def converted(env_id, env):
-        if not isinstance(env, dict) or families.get(env.get("runner")) not in EXTERNAL_METADATA_FAMILIES:
+        family = families.get(env.get("runner")) if isinstance(env, dict) else None
+        if family not in EXTERNAL_METADATA_FAMILIES:
             return env
         params = environment_params(env)
         if any(key in params for key in CELERY_METADATA_PARAMS):
@@ -183,7 +185,7 @@ def with_celery_metadata(config, strategy):
             env["params"] = dict(env["params"], **added)
         else:
             env.update(added)
-        changed.append(env_id)
+        changed[env_id] = family
         return env
 
     execution = dict(config["execution"])
@@ -195,7 +197,7 @@ def with_celery_metadata(config, strategy):
             converted(env.get("id") if isinstance(env, dict) else None, env) for env in environments
         ]
     else:
-        return config, []
+        return config, {}
     result = dict(config)
     result["execution"] = execution
     return result, changed

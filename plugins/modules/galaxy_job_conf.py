@@ -249,7 +249,7 @@ def run_module():
 
     config = with_drmaa_library_path(module.params["config"], module.params["drmaa_library_path"])
     config, celery_environments = with_celery_metadata(config, module.params["metadata_celery_strategy"])
-    result["celery_metadata_environments"] = celery_environments
+    result["celery_metadata_environments"] = list(celery_environments)
     # Pulsar tokens and broker passwords: masked in the diff and every message (the invocation: JobConfModule).
     module.no_log_values.update(secret_values(config))
     errors, warnings = validate(

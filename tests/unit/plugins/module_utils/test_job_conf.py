@@ -958,7 +958,7 @@ def test_with_celery_metadata_moves_the_cluster_runners_metadata_step_into_celer
     }
     result, changed = job_conf.with_celery_metadata(cfg, "directory_celery")
     envs = result["execution"]["environments"]
-    assert changed == ["slurm", "cli"]
+    assert changed == {"slurm": "slurm", "cli": "cli"}
     assert envs["slurm"] == {
         "runner": "slurm",
         "native_specification": "--time=1:00:00",
@@ -974,7 +974,7 @@ def test_with_celery_metadata_moves_the_cluster_runners_metadata_step_into_celer
     for untouched in ("local", "pulsar", "off"):
         assert envs[untouched] == cfg["execution"]["environments"][untouched]
     assert "metadata_strategy" not in cfg["execution"]["environments"]["slurm"], "the input is not modified"
-    assert job_conf.with_celery_metadata(cfg, None) == (cfg, [])
+    assert job_conf.with_celery_metadata(cfg, None) == (cfg, {})
 
 
 def test_with_celery_metadata_on_a_list_of_environments():
@@ -983,7 +983,7 @@ def test_with_celery_metadata_on_a_list_of_environments():
         "execution": {"default": "a", "environments": [{"id": "a", "runner": "slurm"}]},
     }
     result, changed = job_conf.with_celery_metadata(cfg, "extended_celery")
-    assert changed == ["a"]
+    assert changed == {"a": "slurm"}
     assert result["execution"]["environments"][0]["metadata_strategy"] == "extended_celery"
     # Galaxy's own rules accept the converted conf, and both formats render it.
     assert job_conf.validate(result)[0] == []
