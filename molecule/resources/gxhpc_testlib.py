@@ -70,6 +70,11 @@ def user_instance(bootstrap, galaxy_url, email):
     return GalaxyInstance(galaxy_url, key=key)
 
 
+def decoded_job_id(admin, job_id):
+    """The database id of a job, from its encoded API id (the job directory's and the handlers' logs' number)."""
+    return int(admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"])
+
+
 def galaxy_fixtures(bootstrap_api_key, admin_email, user_email, start_timeout):
     """The module-scoped fixtures of a test module that talks to the Galaxy on its ``host``, in this order:
     ``galaxy_url``; ``bootstrap`` (a GalaxyInstance with the bootstrap key once Galaxy answers: converge may have

@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 import yaml
-from gxhpc_testlib import galaxy_fixtures
+from gxhpc_testlib import decoded_job_id, galaxy_fixtures, wait_for
 
 # From molecule.yml: the bootstrap key in galaxy.yml, the admin in admin_users, the slurmdbd password.
 BOOTSTRAP_API_KEY = "gxhpc-e2e-bootstrap-key-5d7c2a"
@@ -138,7 +138,7 @@ def _check_a_handler_ran_it(host, admin, job_id, handler, external_id, runner):
         handler,
         sorted(HANDLER_UNITS),
     )
-    decoded = admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"]
+    decoded = decoded_job_id(admin, job_id)
     handler_log = _journal(host, HANDLER_UNITS[handler])
     assert "(%d) Job dispatched" % decoded in handler_log, "%s's log does not show job %d dispatched" % (
         handler,
@@ -159,7 +159,7 @@ def _slurm_job_is_forgotten(host, job_id):
 
 def _galaxy_destination_id(host, admin, job_id):
     """The job's destination id in Galaxy's database (the API does not show it): TPV's destination."""
-    decoded = int(admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"])
+    decoded = decoded_job_id(admin, job_id)
     query = "SELECT destination_id FROM job WHERE id = %d" % decoded  # noqa: S608  an integer, not input
     return host.check_output("runuser -u postgres -- psql -tAc %s galaxy", query)
 
@@ -267,7 +267,7 @@ CELERY_LOG_TIMEOUT = 60
 
 
 def _job_script(host, admin, job_id):
-    decoded = int(admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"])
+    decoded = decoded_job_id(admin, job_id)
     path = "/srv/galaxy/jobs/%03d/%d/galaxy_%d.sh" % (decoded // 1000, decoded, decoded)
     return decoded, host.file(path).content_string
 
@@ -280,12 +280,12 @@ def test_variant1_cli_runner_upload_runs_on_slurm(host, admin, user):
     assert script and JOB_METADATA_COMMAND not in script, "job %d still sets its metadata in Slurm" % decoded
     # The handler waited for the task's result, so it is done; its lines may reach the journal a moment later.
     received = re.compile(r"'kwargsrepr': \"\{[^}]*'job_id': %d[,}]" % decoded)
-    deadline = time.monotonic() + CELERY_LOG_TIMEOUT
-    while True:
-        celery_log = _journal(host, CELERY_UNIT)
-        if (received.search(celery_log) and CELERY_METADATA_DONE in celery_log) or time.monotonic() > deadline:
-            break
-        time.sleep(2)
+
+    def both_logged():
+        log = _journal(host, CELERY_UNIT)
+        return log if received.search(log) and CELERY_METADATA_DONE in log else None
+
+    celery_log = wait_for(both_logged, CELERY_LOG_TIMEOUT, interval=2) or _journal(host, CELERY_UNIT)
     assert received.search(celery_log), "the Celery worker never received job %d's set_job_metadata" % decoded
     assert CELERY_METADATA_DONE in celery_log, "the Celery worker logged no finished set_job_metadata"
 

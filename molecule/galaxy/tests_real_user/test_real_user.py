@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 import yaml
-from gxhpc_testlib import bootstrap_instance, galaxy_url_of, user_instance, wait_for
+from gxhpc_testlib import bootstrap_instance, decoded_job_id, galaxy_url_of, user_instance, wait_for
 
 # From molecule.yml: the bootstrap key in galaxy.yml and the admin in admin_users.
 BOOTSTRAP_API_KEY = "gxhpc-e2e-bootstrap-key-5d7c2a"
@@ -138,7 +138,7 @@ def _sacct(host, external_id):
 
 
 def _working_directory(host, admin, job_id):
-    decoded = admin.make_get_request(admin.url + "/configuration/decode/" + job_id).json()["decoded_id"]
+    decoded = decoded_job_id(admin, job_id)
     found = host.check_output(
         "find %s -mindepth 2 -maxdepth 2 -type d -name %s", JOB_WORKING_DIRECTORY, str(decoded)
     ).split()
